@@ -14,7 +14,6 @@ import importlib
 import os
 import platform
 from types import ModuleType
-from typing import NamedTuple
 
 HOT_MODULES = ("_record", "_prf", "_codec")
 
@@ -27,26 +26,55 @@ NO_EXTENSIONS = _env_flag("TLS12FAST_NO_EXTENSIONS") or platform.python_implemen
 REQUIRE_EXTENSIONS = _env_flag("TLS12FAST_REQUIRE_EXTENSIONS")
 
 
-class Backend(NamedTuple):
-    """One twin of each hot module."""
+class Backend:
+    """One twin of each hot module, imported on first use.
 
-    name: str  # "cython" | "python"
-    record: ModuleType
-    prf: ModuleType
-    codec: ModuleType
+    Attributes:
+        name: "cython" or "python".
+        record, prf, codec: the twin modules.
+    """
+
+    __slots__ = ("name", "_suffix", "_modules")
+
+    def __init__(self, name: str):
+        self.name = name
+        self._suffix = "_c" if name == "cython" else "_py"
+        self._modules: dict[str, ModuleType] = {}
+
+    def _module(self, hot: str) -> ModuleType:
+        mod = self._modules.get(hot)
+        if mod is None:
+            mod = importlib.import_module(f"tls12fast.{hot}{self._suffix}")
+            self._modules[hot] = mod
+        return mod
+
+    @property
+    def record(self) -> ModuleType:
+        return self._module("_record")
+
+    @property
+    def prf(self) -> ModuleType:
+        return self._module("_prf")
+
+    @property
+    def codec(self) -> ModuleType:
+        return self._module("_codec")
+
+    def load_all(self) -> "Backend":
+        for hot in HOT_MODULES:
+            self._module(hot)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<tls12fast backend {self.name}>"
 
 
-def _load(suffix: str) -> Backend:
-    mods = [importlib.import_module(f"tls12fast.{m}{suffix}") for m in HOT_MODULES]
-    return Backend("cython" if suffix == "_c" else "python", *mods)
-
-
-PYTHON = _load("_py")
+PYTHON = Backend("python")
 CYTHON: Backend | None = None
 _import_error: ImportError | None = None
 if not NO_EXTENSIONS:
     try:
-        CYTHON = _load("_c")
+        CYTHON = Backend("cython").load_all()
     except ImportError as exc:  # pragma: no cover - depends on the install
         _import_error = exc
         if REQUIRE_EXTENSIONS:

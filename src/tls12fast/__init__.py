@@ -1,0 +1,1 @@
+"""tls12fast: a fast TLS 1.2 engine (placeholder during bootstrap)."""

@@ -1,0 +1,31 @@
+# Shared fixtures. `twin` runs a test once per hot-module twin (compiled and pure) in the
+# same pytest run, as aio-libs do: the compiled parameter is marked c_extension and is
+# skipped loudly only when the compiled twins are not built.
+import pytest
+
+from tls12fast import _speedups
+
+
+def _twin_params():
+    return [
+        pytest.param("cython", marks=pytest.mark.c_extension, id="cython"),
+        pytest.param("python", id="python"),
+    ]
+
+
+@pytest.fixture(params=_twin_params())
+def twin(request) -> _speedups.Backend:
+    if request.param == "cython":
+        if _speedups.NO_EXTENSIONS:
+            pytest.skip("COMPILED TWIN DISABLED: TLS12FAST_NO_EXTENSIONS is set")
+        # Imported lazily: a missing compiled module is a loud ImportError, not a skip.
+        return _speedups.CYTHON or _speedups.Backend("cython")
+    return _speedups.PYTHON
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """Test PKI (CA, RSA and ECDSA server/client certificates) as PEM files; see _pki.py."""
+    from _pki import make_pki
+
+    return make_pki(tmp_path_factory.mktemp("pki"))
