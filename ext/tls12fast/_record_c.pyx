@@ -1,0 +1,778 @@
+# cython: language_level=3
+# Compiled twin of the TLS 1.2 record layer (pure twin: src/tls12fast/_record_py.py).
+#
+# How this works (names, behaviour and exceptions must match the pure twin):
+# - RecordReader owns one malloc'd buffer with head/tail offsets; feed() compacts once
+#   (memmove) and appends, refusing to hold more than max_buffer unconsumed bytes
+#   (LocalProtocolError). next_record() validates the 5-byte header as soon as it is
+#   buffered (RFC 5246 §6.2.1/§6.2.3 limits), consumes a complete record and opens it in
+#   place: AEAD plaintext is decrypted straight into the returned bytes object.
+# - RecordWriter owns one grown output buffer; each fragment (≤ max_fragment) gets its
+#   header and is sealed by OpenSSL directly behind it, so take() is the only copy.
+# - Protection objects keep their libcrypto state for one direction: an encrypt and a
+#   decrypt EVP_CIPHER_CTX keyed once in __cinit__ (only the IV/nonce is set per record),
+#   and for CBC one HMAC_CTX keyed once (HMAC_Init_ex(ctx, NULL, ...) restores the
+#   precomputed inner/outer state per record). AEAD layout (§6.2.3.3, RFC 5288 §3,
+#   RFC 7905 §2) and CBC layouts (§6.2.3.2, RFC 7366 §3) are described in the pure twin.
+#   The 64-bit sequence number never wraps (InternalError). EVP calls on records of at
+#   least _NOGIL_MIN bytes run without the GIL; a busy flag turns concurrent use of one
+#   object from several threads into LocalProtocolError instead of memory corruption.
+# - Lucky 13 (MAC-then-encrypt open, the OpenSSL/s2n constant-time approach): the padding
+#   byte is checked against every byte of the maximal 256-byte window with masks (no
+#   branch on secret data); a bad padding is treated as a zero-length pad; the HMAC is
+#   computed over the resulting length and then topped up with dummy hash compression
+#   blocks so the total number of compressions equals that of the longest possible input;
+#   the received MAC is copied out with a mask scan over its possible positions and
+#   compared with CRYPTO_memcmp; one branch on the combined result at the very end.
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.stdint cimport uint8_t, uint64_t
+from libc.stdlib cimport free, realloc
+from libc.string cimport memcpy, memmove, memset
+
+from tls12fast.errors import (
+    BadRecordMac,
+    ConfigurationError,
+    InternalError,
+    LocalProtocolError,
+    ProtocolVersionError,
+    RecordOverflow,
+    UnexpectedMessage,
+)
+
+cdef extern from "openssl/evp.h" nogil:
+    ctypedef struct ENGINE
+    ctypedef struct EVP_CIPHER
+    ctypedef struct EVP_CIPHER_CTX
+    ctypedef struct EVP_MD
+    ctypedef struct EVP_MD_CTX
+    int EVP_CTRL_AEAD_GET_TAG
+    int EVP_CTRL_AEAD_SET_TAG
+    EVP_CIPHER_CTX* EVP_CIPHER_CTX_new()
+    void EVP_CIPHER_CTX_free(EVP_CIPHER_CTX* ctx)
+    int EVP_CipherInit_ex(EVP_CIPHER_CTX* ctx, const EVP_CIPHER* cipher, ENGINE* impl,
+                          const unsigned char* key, const unsigned char* iv, int enc)
+    int EVP_CipherUpdate(EVP_CIPHER_CTX* ctx, unsigned char* out, int* outl,
+                         const unsigned char* inp, int inl)
+    int EVP_CipherFinal_ex(EVP_CIPHER_CTX* ctx, unsigned char* out, int* outl)
+    int EVP_CIPHER_CTX_ctrl(EVP_CIPHER_CTX* ctx, int type, int arg, void* ptr)
+    int EVP_CIPHER_CTX_set_padding(EVP_CIPHER_CTX* ctx, int pad)
+    const EVP_CIPHER* EVP_aes_128_gcm()
+    const EVP_CIPHER* EVP_aes_256_gcm()
+    const EVP_CIPHER* EVP_chacha20_poly1305()
+    const EVP_CIPHER* EVP_aes_128_cbc()
+    const EVP_CIPHER* EVP_aes_256_cbc()
+    const EVP_MD* EVP_sha1()
+    const EVP_MD* EVP_sha256()
+    const EVP_MD* EVP_sha384()
+    EVP_MD_CTX* EVP_MD_CTX_new()
+    void EVP_MD_CTX_free(EVP_MD_CTX* ctx)
+    int EVP_DigestInit_ex(EVP_MD_CTX* ctx, const EVP_MD* md, ENGINE* impl)
+    int EVP_DigestUpdate(EVP_MD_CTX* ctx, const void* d, size_t cnt)
+
+cdef extern from "openssl/hmac.h" nogil:
+    ctypedef struct HMAC_CTX
+    HMAC_CTX* HMAC_CTX_new()
+    void HMAC_CTX_free(HMAC_CTX* ctx)
+    int HMAC_Init_ex(HMAC_CTX* ctx, const void* key, int key_len, const EVP_MD* md, ENGINE* impl)
+    int HMAC_Update(HMAC_CTX* ctx, const unsigned char* data, size_t n)
+    int HMAC_Final(HMAC_CTX* ctx, unsigned char* md, unsigned int* n)
+
+cdef extern from "openssl/rand.h" nogil:
+    int RAND_bytes(unsigned char* buf, int num)
+
+cdef extern from "openssl/crypto.h" nogil:
+    int CRYPTO_memcmp(const void* a, const void* b, size_t n)
+
+__all__ = [
+    "MAX_PLAINTEXT",
+    "MAX_CIPHERTEXT",
+    "RECORD_HEADER_LEN",
+    "RecordReader",
+    "RecordWriter",
+    "NullProtection",
+    "new_protection",
+]
+
+MAX_PLAINTEXT = 16384
+MAX_CIPHERTEXT = 16384 + 2048
+RECORD_HEADER_LEN = 5
+
+cdef enum:
+    _MAX_PT = 16384
+    _MAX_CT = 18432
+    _HDR = 5
+    _TAG = 16
+    _BLOCK = 16
+    _MAX_MAC = 48
+    _NOGIL_MIN = 4096
+
+cdef uint64_t _SEQ_LIMIT = 0xFFFFFFFFFFFFFFFFULL  # a record at this number would wrap
+cdef uint8_t _ZEROS[512]
+memset(_ZEROS, 0, 512)
+
+_AEAD_KEYS = {"AES-128-GCM": 16, "AES-256-GCM": 32, "CHACHA20-POLY1305": 32}
+_CBC_KEYS = {"AES-128-CBC": 16, "AES-256-CBC": 32}
+_MACS = {"sha1": 20, "sha256": 32, "sha384": 48}
+
+
+# --- constant-time helpers (OpenSSL include/internal/constant_time.h) -------------------
+cdef inline size_t _ct_msb(size_t a) noexcept nogil:
+    return <size_t>0 - (a >> (sizeof(size_t) * 8 - 1))
+
+cdef inline size_t _ct_lt(size_t a, size_t b) noexcept nogil:
+    return _ct_msb(a ^ ((a ^ b) | ((a - b) ^ b)))
+
+cdef inline size_t _ct_ge(size_t a, size_t b) noexcept nogil:
+    return ~_ct_lt(a, b)
+
+cdef inline size_t _ct_eq(size_t a, size_t b) noexcept nogil:
+    cdef size_t x = a ^ b
+    return _ct_msb(~x & (x - 1))
+
+
+cdef inline void _put_u64(uint8_t* p, uint64_t v) noexcept nogil:
+    cdef int i
+    for i in range(8):
+        p[7 - i] = <uint8_t>(v >> (8 * i))
+
+
+cdef inline void _aad(uint8_t* p, uint64_t seq, int content_type, size_t length) noexcept nogil:
+    # seq(8) ‖ type(1) ‖ version 0x0303(2) ‖ length(2): RFC 5246 §6.2.3.3 / §6.2.3.1.
+    _put_u64(p, seq)
+    p[8] = <uint8_t>content_type
+    p[9] = 3
+    p[10] = 3
+    p[11] = <uint8_t>(length >> 8)
+    p[12] = <uint8_t>length
+
+
+cdef class _Protection:
+    """Sequence number (RFC 5246 §6.1) and the Python-level seal/open wrappers."""
+
+    cdef uint64_t _seq
+    cdef bint _busy
+
+    @property
+    def seq(self):
+        """The sequence number the next record will use (settable, 0..2^64-1)."""
+        return self._seq
+
+    @seq.setter
+    def seq(self, value):
+        if not 0 <= value <= 0xFFFFFFFFFFFFFFFF:
+            raise ConfigurationError("sequence number out of range")
+        self._seq = value
+
+    cdef int _check(self) except -1:
+        if self._busy:
+            raise LocalProtocolError("protection object used from two threads at once")
+        if self._seq >= _SEQ_LIMIT:
+            raise InternalError("sequence number would wrap; the connection must be closed")
+        return 0
+
+    cdef size_t _sealed_len(self, size_t n) noexcept:
+        return n
+
+    cdef size_t _seal_into(self, int ct, const uint8_t* src, size_t n, uint8_t* out) except? 0:
+        self._check()
+        if n:
+            memcpy(out, src, n)
+        self._seq += 1
+        return n
+
+    cdef object _open(self, int ct, const uint8_t* src, size_t n):
+        self._check()
+        self._seq += 1
+        return PyBytes_FromStringAndSize(<const char*>src, n)
+
+    def seal(self, int content_type, plaintext):
+        """Protect one record's plaintext; returns the fragment (no header)."""
+        cdef Py_buffer view
+        if not 0 <= content_type <= 255:
+            raise LocalProtocolError("content type out of range")
+        PyObject_GetBuffer(plaintext, &view, PyBUF_SIMPLE)
+        try:
+            if view.len > _MAX_PT:
+                raise LocalProtocolError("record plaintext longer than 2^14")
+            out = PyBytes_FromStringAndSize(NULL, self._sealed_len(view.len))
+            self._seal_into(content_type, <const uint8_t*>view.buf, view.len,
+                                <uint8_t*>PyBytes_AS_STRING(out))
+        finally:
+            PyBuffer_Release(&view)
+        return out
+
+    def open(self, int content_type, fragment):
+        """Verify and decrypt one record fragment; returns the plaintext."""
+        cdef Py_buffer view
+        if not 0 <= content_type <= 255:
+            raise LocalProtocolError("content type out of range")
+        PyObject_GetBuffer(fragment, &view, PyBUF_SIMPLE)
+        try:
+            if view.len > _MAX_CT:
+                raise RecordOverflow("record too long")
+            if self._busy:
+                raise LocalProtocolError("protection object used from two threads at once")
+            return self._open(content_type, <const uint8_t*>view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} seq={self._seq}>"
+
+
+cdef class NullProtection(_Protection):
+    """Epoch-0 protection: seal/open are the identity (TLS_NULL_WITH_NULL_NULL)."""
+
+
+cdef EVP_CIPHER_CTX* _new_cipher_ctx(const EVP_CIPHER* cipher, const uint8_t* key, int enc) except NULL:
+    cdef EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new()
+    if ctx == NULL:
+        raise MemoryError()
+    if EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, enc) != 1 or \
+            EVP_CIPHER_CTX_set_padding(ctx, 0) != 1:
+        EVP_CIPHER_CTX_free(ctx)
+        raise InternalError("OpenSSL cipher initialisation failed")
+    return ctx
+
+
+cdef int _aead_seal(EVP_CIPHER_CTX* ctx, const uint8_t* nonce, const uint8_t* aad,
+                    const uint8_t* src, int n, uint8_t* out) noexcept nogil:
+    # Writes n ciphertext bytes then the 16-byte tag to out; 1 on success.
+    cdef int outl = 0
+    if EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1) != 1:
+        return 0
+    if EVP_CipherUpdate(ctx, NULL, &outl, aad, 13) != 1:
+        return 0
+    if n and EVP_CipherUpdate(ctx, out, &outl, src, n) != 1:
+        return 0
+    if EVP_CipherFinal_ex(ctx, out + n, &outl) != 1:
+        return 0
+    return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, _TAG, out + n) == 1
+
+
+cdef int _aead_open(EVP_CIPHER_CTX* ctx, const uint8_t* nonce, const uint8_t* aad,
+                    const uint8_t* src, int n, uint8_t* out) noexcept nogil:
+    # src holds n ciphertext bytes then the tag; 1 if the tag verified.
+    cdef int outl = 0
+    if EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 0) != 1:
+        return 0
+    if EVP_CipherUpdate(ctx, NULL, &outl, aad, 13) != 1:
+        return 0
+    if n and EVP_CipherUpdate(ctx, out, &outl, src, n) != 1:
+        return 0
+    if EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, _TAG, <void*>(src + n)) != 1:
+        return 0
+    return EVP_CipherFinal_ex(ctx, out + n, &outl) == 1
+
+
+cdef class _AeadProtection(_Protection):
+    """AES-GCM (RFC 5288) or ChaCha20-Poly1305 (RFC 7905)."""
+
+    cdef EVP_CIPHER_CTX* _enc
+    cdef EVP_CIPHER_CTX* _dec
+    cdef bint _explicit  # True: GCM (8-byte explicit nonce); False: ChaCha20-Poly1305
+    cdef uint8_t _iv[12]
+
+    def __cinit__(self, cipher, key, iv):
+        cdef const uint8_t[::1] k = key
+        cdef const uint8_t[::1] v = iv
+        cdef const EVP_CIPHER* evp
+        if k.shape[0] != _AEAD_KEYS[cipher] or v.shape[0] != (12 if cipher == "CHACHA20-POLY1305" else 4):
+            raise ConfigurationError("bad key or IV length")
+        if cipher == "CHACHA20-POLY1305":
+            evp = EVP_chacha20_poly1305()
+            memcpy(self._iv, &v[0], 12)
+        else:
+            evp = EVP_aes_128_gcm() if cipher == "AES-128-GCM" else EVP_aes_256_gcm()
+            self._explicit = True
+            memcpy(self._iv, &v[0], 4)
+        self._enc = _new_cipher_ctx(evp, &k[0], 1)
+        self._dec = _new_cipher_ctx(evp, &k[0], 0)
+
+    def __dealloc__(self):
+        EVP_CIPHER_CTX_free(self._enc)
+        EVP_CIPHER_CTX_free(self._dec)
+
+    cdef inline void _nonce(self, uint8_t* nonce, uint64_t seq) noexcept:
+        cdef int i
+        if self._explicit:
+            memcpy(nonce, self._iv, 4)
+            _put_u64(nonce + 4, seq)
+        else:
+            memcpy(nonce, self._iv, 12)
+            for i in range(8):
+                nonce[11 - i] ^= <uint8_t>(seq >> (8 * i))
+
+    cdef size_t _sealed_len(self, size_t n) noexcept:
+        return n + _TAG + (8 if self._explicit else 0)
+
+    cdef size_t _seal_into(self, int ct, const uint8_t* src, size_t n, uint8_t* out) except? 0:
+        cdef uint8_t nonce[12]
+        cdef uint8_t aad[13]
+        cdef int ok
+        self._check()
+        self._nonce(nonce, self._seq)
+        _aad(aad, self._seq, ct, n)
+        if self._explicit:
+            _put_u64(out, self._seq)  # the explicit nonce is the sequence number
+            out += 8
+        if n >= _NOGIL_MIN:
+            self._busy = True
+            with nogil:
+                ok = _aead_seal(self._enc, nonce, aad, src, <int>n, out)
+            self._busy = False
+        else:
+            ok = _aead_seal(self._enc, nonce, aad, src, <int>n, out)
+        if not ok:
+            raise InternalError("OpenSSL AEAD encryption failed")
+        self._seq += 1
+        return self._sealed_len(n)
+
+    cdef object _open(self, int ct, const uint8_t* src, size_t n):
+        cdef uint8_t nonce[12]
+        cdef uint8_t aad[13]
+        cdef int ok
+        cdef size_t skip = 8 if self._explicit else 0
+        self._check()
+        if n < skip + _TAG:
+            raise BadRecordMac("record too short")
+        n -= skip + _TAG
+        if self._explicit:
+            memcpy(nonce, self._iv, 4)
+            memcpy(nonce + 4, src, 8)  # RFC 5288 §3: nonce_explicit comes from the record
+        else:
+            self._nonce(nonce, self._seq)
+        _aad(aad, self._seq, ct, n)
+        out = PyBytes_FromStringAndSize(NULL, n)
+        cdef uint8_t* dst = <uint8_t*>PyBytes_AS_STRING(out)
+        if n >= _NOGIL_MIN:
+            self._busy = True
+            with nogil:
+                ok = _aead_open(self._dec, nonce, aad, src + skip, <int>n, dst)
+            self._busy = False
+        else:
+            ok = _aead_open(self._dec, nonce, aad, src + skip, <int>n, dst)
+        if not ok:
+            raise BadRecordMac("bad record MAC")
+        self._seq += 1
+        return out
+
+
+cdef class _CbcProtection(_Protection):
+    """AES-CBC with HMAC, MAC-then-encrypt (RFC 5246 §6.2.3.2) or EtM (RFC 7366)."""
+
+    cdef EVP_CIPHER_CTX* _enc
+    cdef EVP_CIPHER_CTX* _dec
+    cdef HMAC_CTX* _hmac
+    cdef EVP_MD_CTX* _dummy
+    cdef const EVP_MD* _md
+    cdef size_t _mac_len, _hash_block, _length_field
+    cdef bint _etm
+
+    def __cinit__(self, cipher, key, mac, mac_key, etm):
+        cdef const uint8_t[::1] k = key
+        cdef const uint8_t[::1] mk = mac_key
+        cdef const EVP_CIPHER* evp
+        if k.shape[0] != _CBC_KEYS[cipher] or mk.shape[0] != _MACS[mac]:
+            raise ConfigurationError("bad key or MAC key length")
+        evp = EVP_aes_128_cbc() if cipher == "AES-128-CBC" else EVP_aes_256_cbc()
+        self._md = EVP_sha1() if mac == "sha1" else EVP_sha256() if mac == "sha256" else EVP_sha384()
+        self._mac_len = _MACS[mac]
+        self._hash_block = 128 if mac == "sha384" else 64
+        self._length_field = 16 if mac == "sha384" else 8
+        self._etm = etm
+        self._enc = _new_cipher_ctx(evp, &k[0], 1)
+        self._dec = _new_cipher_ctx(evp, &k[0], 0)
+        self._hmac = HMAC_CTX_new()
+        self._dummy = EVP_MD_CTX_new()
+        if self._hmac == NULL or self._dummy == NULL:
+            raise MemoryError()
+        if HMAC_Init_ex(self._hmac, &mk[0], <int>mk.shape[0], self._md, NULL) != 1:
+            raise InternalError("OpenSSL HMAC initialisation failed")
+
+    def __dealloc__(self):
+        EVP_CIPHER_CTX_free(self._enc)
+        EVP_CIPHER_CTX_free(self._dec)
+        HMAC_CTX_free(self._hmac)
+        EVP_MD_CTX_free(self._dummy)
+
+    cdef size_t _sealed_len(self, size_t n) noexcept:
+        if self._etm:
+            return _BLOCK + (n + _BLOCK) // _BLOCK * _BLOCK + self._mac_len
+        return _BLOCK + (n + self._mac_len + _BLOCK) // _BLOCK * _BLOCK
+
+    cdef int _mac(self, const uint8_t* hdr, const uint8_t* data, size_t n,
+                  uint8_t* out) noexcept nogil:
+        # HMAC(mac_key, hdr[13] ‖ data[n]) from the precomputed keyed state.
+        cdef unsigned int outl = 0
+        return (HMAC_Init_ex(self._hmac, NULL, 0, NULL, NULL) == 1
+                and HMAC_Update(self._hmac, hdr, 13) == 1
+                and HMAC_Update(self._hmac, data, n) == 1
+                and HMAC_Final(self._hmac, out, &outl) == 1)
+
+    cdef int _cbc(self, EVP_CIPHER_CTX* ctx, const uint8_t* iv, const uint8_t* src, size_t n,
+                  uint8_t* out, int enc) noexcept nogil:
+        cdef int outl = 0
+        return (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, enc) == 1
+                and EVP_CipherUpdate(ctx, out, &outl, src, <int>n) == 1)
+
+    cdef size_t _seal_into(self, int ct, const uint8_t* src, size_t n, uint8_t* out) except? 0:
+        cdef uint8_t hdr[13]
+        cdef size_t total = self._sealed_len(n)
+        cdef size_t body = total - _BLOCK - (self._mac_len if self._etm else 0)
+        cdef size_t fill = body - n - (0 if self._etm else self._mac_len)  # pad bytes incl. length
+        cdef int ok = 1
+        self._check()
+        if RAND_bytes(out, _BLOCK) != 1:
+            raise InternalError("OpenSSL RAND_bytes failed")
+        if n:
+            memcpy(out + _BLOCK, src, n)
+        if not self._etm:
+            _aad(hdr, self._seq, ct, n)
+            ok = self._mac(hdr, src, n, out + _BLOCK + n)
+        memset(out + total - fill - (self._mac_len if self._etm else 0), <int>(fill - 1), fill)
+        ok = ok and self._cbc(self._enc, out, out + _BLOCK, body, out + _BLOCK, 1)
+        if ok and self._etm:
+            _aad(hdr, self._seq, ct, _BLOCK + body)
+            ok = self._mac(hdr, out, _BLOCK + body, out + _BLOCK + body)
+        if not ok:
+            raise InternalError("OpenSSL CBC/HMAC failed")
+        self._seq += 1
+        return total
+
+    cdef object _open(self, int ct, const uint8_t* src, size_t n):
+        cdef uint8_t hdr[13]
+        cdef uint8_t expected[_MAX_MAC]
+        cdef size_t mac_len = self._mac_len
+        cdef size_t body, pad, i
+        cdef uint8_t* pt
+        self._check()
+        if self._etm:
+            if n < 2 * _BLOCK + mac_len or (n - mac_len) % _BLOCK:
+                raise BadRecordMac("bad record length")
+            body = n - mac_len
+            _aad(hdr, self._seq, ct, body)
+            if not self._mac(hdr, src, body, expected) or \
+                    CRYPTO_memcmp(expected, src + body, mac_len) != 0:
+                raise BadRecordMac("bad record MAC")
+            tmp = PyBytes_FromStringAndSize(NULL, body - _BLOCK)
+            pt = <uint8_t*>PyBytes_AS_STRING(tmp)
+            if not self._cbc(self._dec, src, src + _BLOCK, body - _BLOCK, pt, 0):
+                raise InternalError("OpenSSL CBC decryption failed")
+            # The MAC is verified, so the padding is public: a plain check is fine.
+            body -= _BLOCK
+            pad = pt[body - 1]
+            if pad + 1 > body:
+                raise BadRecordMac("bad record padding")
+            for i in range(body - 1 - pad, body):
+                if pt[i] != pad:
+                    raise BadRecordMac("bad record padding")
+            out = PyBytes_FromStringAndSize(<char*>pt, body - pad - 1)
+        else:
+            out = self._open_mte(ct, src, n)
+        self._seq += 1
+        return out
+
+    cdef object _open_mte(self, int ct, const uint8_t* src, size_t n):
+        """MAC-then-encrypt open with the Lucky 13 countermeasures described at the top."""
+        cdef uint8_t hdr[13]
+        cdef uint8_t expected[_MAX_MAC]
+        cdef uint8_t received[_MAX_MAC]
+        cdef size_t mac_len = self._mac_len, bs = self._hash_block, lf = self._length_field
+        cdef size_t i, j, m, pad, good, mask, strip, data_len, blocks, window, lo
+        cdef int ok
+        if n < _BLOCK + mac_len + 1 or n % _BLOCK:
+            raise BadRecordMac("bad record length")
+        m = n - _BLOCK
+        tmp = PyBytes_FromStringAndSize(NULL, m)
+        cdef uint8_t* pt = <uint8_t*>PyBytes_AS_STRING(tmp)
+        if not self._cbc(self._dec, src, src + _BLOCK, m, pt, 0):
+            raise InternalError("OpenSSL CBC decryption failed")
+        pad = pt[m - 1]
+        good = _ct_ge(m, pad + 1 + mac_len)
+        window = 256 if m > 256 else m
+        for i in range(window):
+            mask = _ct_ge(pad, i)
+            good &= ~(mask & (pad ^ pt[m - 1 - i]))
+        good = _ct_eq(0xFF, good & 0xFF)
+        strip = (pad + 1) & good  # bad padding: treat as a zero-length pad (§6.2.3.2)
+        data_len = m - mac_len - strip
+        _aad(hdr, self._seq, ct, data_len)
+        ok = self._mac(hdr, pt, data_len, expected)
+        # Dummy compressions: as many as hashing the longest candidate input would take.
+        blocks = (13 + m - mac_len + lf + bs) // bs - (13 + data_len + lf + bs) // bs
+        ok &= EVP_DigestInit_ex(self._dummy, self._md, NULL) == 1
+        ok &= EVP_DigestUpdate(self._dummy, _ZEROS, blocks * bs) == 1
+        # Copy the received MAC out of every position it may occupy, selected by mask.
+        memset(received, 0, mac_len)
+        lo = m - mac_len - (window if window < m - mac_len else m - mac_len)
+        for i in range(lo, m - mac_len + 1):
+            mask = _ct_eq(i, data_len) & 0xFF
+            for j in range(mac_len):
+                received[j] |= pt[i + j] & mask
+        if not ok:
+            raise InternalError("OpenSSL HMAC failed")
+        good &= _ct_eq(CRYPTO_memcmp(expected, received, mac_len), 0)
+        if not good:
+            raise BadRecordMac("bad record MAC")
+        return PyBytes_FromStringAndSize(<char*>pt, data_len)
+
+
+def new_protection(cipher, key, iv, mac=None, mac_key=b"", encrypt_then_mac=False):
+    """Build the protection for one direction of a connection.
+
+    Args:
+        cipher: "AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305", "AES-128-CBC" or
+            "AES-256-CBC".
+        key: the write key for this direction.
+        iv: 4-byte salt (GCM), 12-byte IV (ChaCha20-Poly1305), ignored for CBC.
+        mac: "sha1", "sha256" or "sha384" (CBC only).
+        mac_key: the MAC key (CBC only).
+        encrypt_then_mac: RFC 7366 encrypt-then-MAC (CBC only).
+
+    Returns:
+        An object with seal(content_type, plaintext), open(content_type, fragment), seq.
+
+    Raises:
+        ConfigurationError: unknown cipher/MAC or wrong key/IV length.
+    """
+    key = bytes(key)
+    if cipher in _AEAD_KEYS:
+        if mac is not None or encrypt_then_mac:
+            raise ConfigurationError("AEAD ciphers take no MAC")
+        if len(key) != _AEAD_KEYS[cipher]:
+            raise ConfigurationError(f"{cipher} needs a {_AEAD_KEYS[cipher]}-byte key")
+        if cipher == "CHACHA20-POLY1305":
+            if len(iv) != 12:
+                raise ConfigurationError("CHACHA20-POLY1305 needs a 12-byte IV")
+        elif len(iv) != 4:
+            raise ConfigurationError("AES-GCM needs a 4-byte salt")
+        return _AeadProtection(cipher, key, bytes(iv))
+    if cipher in _CBC_KEYS:
+        if mac not in _MACS:
+            raise ConfigurationError("CBC ciphers need mac='sha1', 'sha256' or 'sha384'")
+        if len(key) != _CBC_KEYS[cipher]:
+            raise ConfigurationError(f"{cipher} needs a {_CBC_KEYS[cipher]}-byte key")
+        if len(mac_key) != _MACS[mac]:
+            raise ConfigurationError(f"HMAC-{mac} needs a {_MACS[mac]}-byte key")
+        return _CbcProtection(cipher, key, mac, bytes(mac_key), bool(encrypt_then_mac))
+    raise ConfigurationError(f"unknown record cipher {cipher!r}")
+
+
+cdef class RecordReader:
+    """Deframes and opens records from a byte stream (RFC 5246 §6.2).
+
+    Attributes:
+        protection: the read-direction protection (starts as NullProtection()).
+        legacy_version_ok: accept record versions 0x0300..0x0303 (first ClientHello).
+    """
+
+    cdef uint8_t* _buf
+    cdef size_t _head, _tail, _cap, _max_buffer
+    cdef bint _busy
+    cdef public object protection
+    cdef public bint legacy_version_ok
+
+    def __init__(self, max_buffer=65536):
+        if max_buffer < _HDR + _MAX_CT:
+            raise ConfigurationError("max_buffer must hold at least one maximal record")
+        self._max_buffer = max_buffer
+        self.protection = NullProtection()
+        self.legacy_version_ok = False
+
+    def __dealloc__(self):
+        free(self._buf)
+
+    cdef int _enter(self) except -1:
+        if self._busy:
+            raise LocalProtocolError("record reader used from two threads at once")
+        return 0
+
+    def feed(self, data):
+        """Append received bytes.
+
+        Raises:
+            LocalProtocolError: more than max_buffer bytes would be left unconsumed.
+        """
+        cdef Py_buffer view
+        cdef size_t n, keep, cap
+        cdef uint8_t* grown
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        try:
+            self._enter()
+            n = view.len
+            keep = self._tail - self._head
+            if keep + n > self._max_buffer:
+                raise LocalProtocolError("record input buffer full; call next_record() first")
+            if self._head:  # compact once per feed
+                memmove(self._buf, self._buf + self._head, keep)
+                self._head = 0
+                self._tail = keep
+            if keep + n > self._cap:
+                cap = max(self._cap * 2, keep + n, <size_t>4096)
+                cap = min(cap, self._max_buffer)
+                grown = <uint8_t*>realloc(self._buf, cap)
+                if grown == NULL:
+                    raise MemoryError()
+                self._buf = grown
+                self._cap = cap
+            if n:
+                memcpy(self._buf + keep, view.buf, n)
+            self._tail = keep + n
+        finally:
+            PyBuffer_Release(&view)
+
+    def buffered(self):
+        """Number of received bytes not yet returned as records."""
+        return self._tail - self._head
+
+    def next_record(self):
+        """Return (content_type, plaintext) of the next complete record, or None.
+
+        Raises:
+            UnexpectedMessage, ProtocolVersionError, RecordOverflow: bad header or content.
+            BadRecordMac: the record failed authentication.
+        """
+        cdef size_t avail = self._tail - self._head
+        cdef const uint8_t* p
+        cdef int content_type, version
+        cdef size_t length
+        self._enter()
+        if avail < _HDR:
+            return None
+        p = self._buf + self._head
+        content_type = p[0]
+        version = p[1] << 8 | p[2]
+        length = p[3] << 8 | p[4]
+        if content_type < 20 or content_type > 23:
+            raise UnexpectedMessage("unknown record content type")
+        if version != 0x0303 and not (self.legacy_version_ok and 0x0300 <= version <= 0x0303):
+            raise ProtocolVersionError("unsupported record version")
+        protection = self.protection
+        if length > (<size_t>_MAX_PT if type(protection) is NullProtection else <size_t>_MAX_CT):
+            raise RecordOverflow("record too long")
+        if avail < _HDR + length:
+            return None
+        self._head += _HDR + length
+        if isinstance(protection, _Protection):
+            self._busy = True
+            try:
+                plaintext = (<_Protection>protection)._open(content_type, p + _HDR, length)
+            finally:
+                self._busy = False
+        else:
+            plaintext = protection.open(
+                content_type, PyBytes_FromStringAndSize(<const char*>p + _HDR, length))
+        if len(plaintext) > _MAX_PT:
+            raise RecordOverflow("decrypted record too long")
+        if not plaintext and content_type != 23:
+            raise UnexpectedMessage("empty handshake, alert or change_cipher_spec record")
+        return content_type, plaintext
+
+
+cdef class RecordWriter:
+    """Fragments and seals outgoing data into one output buffer (RFC 5246 §6.2.1).
+
+    Attributes:
+        protection: the write-direction protection (starts as NullProtection()).
+        max_fragment: largest plaintext per record, 1..16384.
+    """
+
+    cdef uint8_t* _out
+    cdef size_t _len, _cap, _max_fragment
+    cdef bint _busy
+    cdef public object protection
+
+    def __init__(self, max_fragment=MAX_PLAINTEXT):
+        self.max_fragment = max_fragment
+        self.protection = NullProtection()
+
+    def __dealloc__(self):
+        free(self._out)
+
+    @property
+    def max_fragment(self):
+        return self._max_fragment
+
+    @max_fragment.setter
+    def max_fragment(self, value):
+        if not 1 <= value <= MAX_PLAINTEXT:
+            raise ConfigurationError("max_fragment must be in 1..16384")
+        self._max_fragment = value
+
+    cdef uint8_t* _reserve(self, size_t extra) except NULL:
+        cdef size_t cap
+        cdef uint8_t* grown
+        if self._len + extra > self._cap:
+            cap = max(self._cap * 2, self._len + extra, <size_t>4096)
+            grown = <uint8_t*>realloc(self._out, cap)
+            if grown == NULL:
+                raise MemoryError()
+            self._out = grown
+            self._cap = cap
+        return self._out + self._len
+
+    def write(self, int content_type, data):
+        """Fragment, seal and buffer `data` as records of `content_type`.
+
+        Raises:
+            LocalProtocolError: content_type is not 20..23.
+        """
+        cdef Py_buffer view
+        cdef size_t total, pos = 0, n, m
+        cdef const uint8_t* src
+        cdef uint8_t* dst
+        cdef _Protection own
+        cdef const uint8_t[::1] sealed
+        if content_type < 20 or content_type > 23:
+            raise LocalProtocolError("record content type must be 20..23")
+        if self._busy:
+            raise LocalProtocolError("record writer used from two threads at once")
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        try:
+            total = view.len
+            src = <const uint8_t*>view.buf
+            if total == 0 and content_type != 23:
+                return
+            protection = self.protection
+            own = protection if isinstance(protection, _Protection) else None
+            while True:
+                n = min(self._max_fragment, total - pos)
+                if own is not None:
+                    dst = self._reserve(_HDR + own._sealed_len(n))
+                    self._busy = True
+                    try:
+                        m = own._seal_into(content_type, src + pos, n, dst + _HDR)
+                    finally:
+                        self._busy = False
+                else:
+                    sealed = protection.seal(
+                        content_type, PyBytes_FromStringAndSize(<const char*>src + pos, n))
+                    m = sealed.shape[0]
+                    dst = self._reserve(_HDR + m)
+                    if m:
+                        memcpy(dst + _HDR, &sealed[0], m)
+                dst[0] = <uint8_t>content_type
+                dst[1] = 3
+                dst[2] = 3
+                dst[3] = <uint8_t>(m >> 8)
+                dst[4] = <uint8_t>m
+                self._len += _HDR + m
+                pos += n
+                if pos >= total:
+                    break
+        finally:
+            PyBuffer_Release(&view)
+
+    def pending(self):
+        """Number of bytes waiting in the output buffer."""
+        return self._len
+
+    def take(self):
+        """Return and clear the buffered records."""
+        if self._busy:
+            raise LocalProtocolError("record writer used from two threads at once")
+        out = PyBytes_FromStringAndSize(<const char*>self._out, self._len) if self._len else b""
+        self._len = 0
+        return out
