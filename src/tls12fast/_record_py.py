@@ -72,7 +72,7 @@ _MACS = {"sha1": (20, 64, 8), "sha256": (32, 64, 8), "sha384": (48, 128, 16)}
 
 
 class _Protection:
-    """Shared sequence-number handling (RFC 5246 §6.1)."""
+    """Sequence number (RFC 5246 §6.1) and the argument checks of seal/open."""
 
     __slots__ = ("_seq",)
 
@@ -90,11 +90,31 @@ class _Protection:
             raise ConfigurationError("sequence number out of range")
         self._seq = value
 
-    def _next_seq(self) -> int:
+    def _next_seq(self, content_type: int) -> int:
+        if not 0 <= content_type <= 255:
+            raise LocalProtocolError("content type out of range")
         seq = self._seq
         if seq >= _SEQ_LIMIT:
             raise InternalError("sequence number would wrap; the connection must be closed")
         return seq
+
+    def seal(self, content_type: int, plaintext) -> bytes:
+        """Protect one record's plaintext; returns the fragment (no header)."""
+        seq = self._next_seq(content_type)
+        if len(plaintext) > MAX_PLAINTEXT:
+            raise LocalProtocolError("record plaintext longer than 2^14")
+        out = self._seal(seq, content_type, plaintext)
+        self._seq = seq + 1
+        return out
+
+    def open(self, content_type: int, fragment) -> bytes:
+        """Verify and decrypt one record fragment; returns the plaintext."""
+        if len(fragment) > MAX_CIPHERTEXT:
+            raise RecordOverflow("record too long")
+        seq = self._next_seq(content_type)
+        out = self._open(seq, content_type, memoryview(fragment))
+        self._seq = seq + 1
+        return out
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} seq={self._seq}>"
@@ -105,14 +125,10 @@ class NullProtection(_Protection):
 
     __slots__ = ()
 
-    def seal(self, content_type: int, plaintext) -> bytes:
-        """Return `plaintext` as the record fragment."""
-        self._seq = self._next_seq() + 1
+    def _seal(self, seq: int, content_type: int, plaintext) -> bytes:
         return bytes(plaintext)
 
-    def open(self, content_type: int, fragment) -> bytes:
-        """Return `fragment` as the plaintext."""
-        self._seq = self._next_seq() + 1
+    def _open(self, seq: int, content_type: int, fragment: memoryview) -> bytes:
         return bytes(fragment)
 
 
@@ -124,27 +140,20 @@ class _GcmProtection(_Protection):
         self._aead = AESGCM(key)
         self._salt = bytes(iv)
 
-    def seal(self, content_type: int, plaintext) -> bytes:
-        seq = self._next_seq()
-        explicit = seq.to_bytes(8, "big")
+    def _seal(self, seq: int, content_type: int, plaintext) -> bytes:
+        explicit = seq.to_bytes(8, "big")  # RFC 5288 §3: we send the sequence number
         aad = _AAD.pack(seq, content_type, _TLS12, len(plaintext))
-        out = explicit + self._aead.encrypt(self._salt + explicit, plaintext, aad)
-        self._seq = seq + 1
-        return out
+        return explicit + self._aead.encrypt(self._salt + explicit, plaintext, aad)
 
-    def open(self, content_type: int, fragment) -> bytes:
-        seq = self._next_seq()
+    def _open(self, seq: int, content_type: int, fragment: memoryview) -> bytes:
         n = len(fragment) - 8 - _TAG_LEN
         if n < 0:
             raise BadRecordMac("record too short")
-        view = memoryview(fragment)
         aad = _AAD.pack(seq, content_type, _TLS12, n)
         try:
-            out = self._aead.decrypt(self._salt + bytes(view[:8]), view[8:], aad)
+            return self._aead.decrypt(self._salt + bytes(fragment[:8]), fragment[8:], aad)
         except InvalidTag:
             raise BadRecordMac("bad record MAC") from None
-        self._seq = seq + 1
-        return out
 
 
 class _ChachaProtection(_Protection):
@@ -155,26 +164,19 @@ class _ChachaProtection(_Protection):
         self._aead = ChaCha20Poly1305(key)
         self._iv = int.from_bytes(iv, "big")
 
-    def seal(self, content_type: int, plaintext) -> bytes:
-        seq = self._next_seq()
-        nonce = (self._iv ^ seq).to_bytes(12, "big")
+    def _seal(self, seq: int, content_type: int, plaintext) -> bytes:
         aad = _AAD.pack(seq, content_type, _TLS12, len(plaintext))
-        out = self._aead.encrypt(nonce, plaintext, aad)
-        self._seq = seq + 1
-        return out
+        return self._aead.encrypt((self._iv ^ seq).to_bytes(12, "big"), plaintext, aad)
 
-    def open(self, content_type: int, fragment) -> bytes:
-        seq = self._next_seq()
+    def _open(self, seq: int, content_type: int, fragment: memoryview) -> bytes:
         n = len(fragment) - _TAG_LEN
         if n < 0:
             raise BadRecordMac("record too short")
         aad = _AAD.pack(seq, content_type, _TLS12, n)
         try:
-            out = self._aead.decrypt((self._iv ^ seq).to_bytes(12, "big"), fragment, aad)
+            return self._aead.decrypt((self._iv ^ seq).to_bytes(12, "big"), fragment, aad)
         except InvalidTag:
             raise BadRecordMac("bad record MAC") from None
-        self._seq = seq + 1
-        return out
 
 
 class _CbcProtection(_Protection):
@@ -194,8 +196,7 @@ class _CbcProtection(_Protection):
             h.update(part)
         return h.digest()
 
-    def seal(self, content_type: int, plaintext) -> bytes:
-        seq = self._next_seq()
+    def _seal(self, seq: int, content_type: int, plaintext) -> bytes:
         n = len(plaintext)
         iv = os.urandom(_CBC_BLOCK)
         enc = Cipher(self._cipher, modes.CBC(iv)).encryptor()
@@ -204,18 +205,13 @@ class _CbcProtection(_Protection):
             ct = enc.update(bytes(plaintext) + bytes((pad,)) * (pad + 1)) + enc.finalize()
             body = iv + ct
             tag = self._hmac(_AAD.pack(seq, content_type, _TLS12, len(body)), body)
-            out = body + tag
-        else:
-            tag = self._hmac(_AAD.pack(seq, content_type, _TLS12, n), plaintext)
-            pad = _CBC_BLOCK - 1 - (n + self._mac_len) % _CBC_BLOCK
-            ct = enc.update(bytes(plaintext) + tag + bytes((pad,)) * (pad + 1)) + enc.finalize()
-            out = iv + ct
-        self._seq = seq + 1
-        return out
+            return body + tag
+        tag = self._hmac(_AAD.pack(seq, content_type, _TLS12, n), plaintext)
+        pad = _CBC_BLOCK - 1 - (n + self._mac_len) % _CBC_BLOCK
+        ct = enc.update(bytes(plaintext) + tag + bytes((pad,)) * (pad + 1)) + enc.finalize()
+        return iv + ct
 
-    def open(self, content_type: int, fragment) -> bytes:
-        seq = self._next_seq()
-        view = memoryview(fragment)
+    def _open(self, seq: int, content_type: int, view: memoryview) -> bytes:
         mac_len = self._mac_len
         if self._etm:
             body_len = len(view) - mac_len
@@ -231,11 +227,8 @@ class _CbcProtection(_Protection):
             pad = pt[-1]
             if pad + 1 > len(pt) or pt[-1 - pad :] != bytes((pad,)) * (pad + 1):
                 raise BadRecordMac("bad record padding")
-            out = pt[: len(pt) - pad - 1]
-        else:
-            out = self._open_mte(seq, content_type, view)
-        self._seq = seq + 1
-        return out
+            return pt[: len(pt) - pad - 1]
+        return self._open_mte(seq, content_type, view)
 
     def _open_mte(self, seq: int, content_type: int, view: memoryview) -> bytes:
         """MAC-then-encrypt open with the Lucky 13 equalisation described at the top."""
