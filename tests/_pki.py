@@ -130,9 +130,9 @@ def make_pki(directory: pathlib.Path) -> PKI:
     host = {"dns": ("localhost",), "ips": ("127.0.0.1",), "eku": server_eku}
 
     root_key = _key("root")
-    root = _cert("tls12fast test root CA", root_key, None, None, ca=True, days=(-2, 3650))
+    root = _cert("tls12fast test root CA", root_key, None, None, ca=True, days=(-365, 3650))
     inter_key = _key("intermediate")
-    inter = _cert("tls12fast test intermediate CA", inter_key, root, root_key, ca=True, days=(-2, 3650))
+    inter = _cert("tls12fast test intermediate CA", inter_key, root, root_key, ca=True, days=(-365, 3650))
 
     files: dict[str, object] = {}
 

@@ -125,7 +125,8 @@ class ServerConfig(_Common):
         max_handshake_size: largest handshake message we accept.
         tracer: callable receiving a trace event per handshake message, or None.
         backend: "cython", "python" or None (default twins).
-        clock: returns the current time in seconds (sessions and tickets use it).
+        clock: returns the current time in seconds; the default session cache and
+            ticket keys are built with it.
     """
 
     def __init__(self, certificates, cipher_suites=None, groups=None, session_cache=_DEFAULT,
@@ -180,11 +181,11 @@ class ServerConfig(_Common):
         if session_cache is _DEFAULT:
             from .sessions import MemorySessionCache
 
-            session_cache = MemorySessionCache()
+            session_cache = MemorySessionCache(clock=self.clock)
         if tickets is _DEFAULT:
             from .tickets import TicketKeys
 
-            tickets = TicketKeys()
+            tickets = TicketKeys(clock=self.clock)
         self.session_cache = session_cache
         self.tickets = tickets
 
@@ -253,7 +254,7 @@ class ClientConfig(_Common):
         if session_store is _DEFAULT:
             from .sessions import ClientSessionStore
 
-            session_store = ClientSessionStore()
+            session_store = ClientSessionStore(clock=self.clock)
         self.session_store = session_store
 
     def __repr__(self) -> str:
