@@ -1,0 +1,1 @@
+"""TLS 1.2 client: ClientConnection and its handshake states."""

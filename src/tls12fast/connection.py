@@ -1,0 +1,445 @@
+# The sans-IO connection shared by ClientConnection and ServerConnection.
+#
+# How this works (h11/h2 style, rustls state machine):
+#   receive_data(bytes) -> records (record_layer) -> per content type:
+#     handshake          -> HandshakeJoiner -> the current state's handle(conn, msg, raw),
+#                           which returns the next state (one class per state, in
+#                           client/states.py and server/states.py);
+#     change_cipher_spec -> the current state's handle_ccs(conn);
+#     alert              -> warning: AlertReceived event; close_notify: ConnectionClosed
+#                           (and our close_notify in reply, RFC 5246 §7.2.1); fatal:
+#                           PeerAlertError;
+#     application_data   -> ApplicationData event (only once the handshake is complete).
+#   Everything to send is queued in the record writer; data_to_send() drains it.
+# Errors: every TLSError raised while processing carries the alert to send (errors.py is
+# the one error -> alert mapping, RFC 5246 §7.2); _fail() queues it as a fatal alert,
+# closes the connection and the exception propagates. Any other exception (a bug or an
+# unexpected library error on hostile input) is converted to DecodeError/InternalError
+# first, so only TLSError ever escapes receive_data().
+# Temper counters (rustls conn/receive.rs): consecutive warning alerts and empty records
+# are capped so a peer cannot keep us busy without progress; renegotiation is refused
+# (RFC 5746 §4.2/§4.4 allow refusing) with a warning no_renegotiation the first time and a
+# fatal one if the peer insists.
+from __future__ import annotations
+
+import hmac
+import struct
+
+from . import keyschedule
+from ._speedups import backend as _get_backend
+from .enums import AlertDescription, AlertLevel, ContentType, HandshakeType
+from .errors import (
+    DecodeError,
+    DecryptError,
+    IllegalParameter,
+    InternalError,
+    LocalProtocolError,
+    NoRenegotiation,
+    PeerAlertError,
+    TLSError,
+    UnexpectedMessage,
+)
+from .events import AlertReceived, ApplicationData, ConnectionClosed, HandshakeComplete
+from .record_layer import RecordLayer
+from .trace import TraceEvent, message_name, summarize
+from .transcript import Transcript
+
+__all__ = ["Connection", "State"]
+
+MAX_WARNING_ALERTS = 4  # consecutive warning alerts tolerated (rustls allowed_warning_alerts)
+MAX_EMPTY_RECORDS = 32  # consecutive empty application records (OpenSSL MAX_EMPTY_RECORDS)
+MAX_RENEGOTIATION_REQUESTS = 1  # refused with a warning once; fatal after that
+
+
+class State:
+    """One handshake state. Subclasses set `expects` and override handle()/handle_ccs().
+
+    Attributes:
+        expects: handshake types acceptable in this state; anything else is
+            unexpected_message before it is even decoded.
+    """
+
+    __slots__ = ()
+    expects: tuple = ()
+
+    def handle(self, conn: "Connection", msg, raw: bytes) -> "State":
+        raise UnexpectedMessage(f"unexpected handshake message in {type(self).__name__}")
+
+    def handle_ccs(self, conn: "Connection") -> "State":
+        raise UnexpectedMessage(f"unexpected ChangeCipherSpec in {type(self).__name__}")
+
+
+class Connection:
+    """Base class of ClientConnection and ServerConnection (not thread-safe).
+
+    Attributes:
+        is_server: True for a ServerConnection.
+        version: always "TLSv1.2".
+    """
+
+    version = "TLSv1.2"
+    is_server = False
+
+    def __init__(self, config):
+        self._config = config
+        backend = config.backend
+        if backend is None or isinstance(backend, str):
+            backend = _get_backend(backend)
+        self._backend = backend
+        self._prf = backend.prf.prf
+        self._codec = backend.codec
+        self._records = RecordLayer(backend, self.is_server,
+                                    getattr(config, "max_fragment_size", 16384),
+                                    getattr(config, "max_handshake_size", 65536))
+        self._tracer = getattr(config, "tracer", None)
+        self.transcript = Transcript()
+        self._state: State = State()
+        self._events: list = []
+        self._read_closed = False
+        self._write_closed = False
+        self._handshake_done = False
+        self._warnings = 0
+        self._empty_records = 0
+        self._renegotiations = 0
+        # Negotiated parameters, filled in by the states.
+        self._suite = None
+        self._client_random = b""
+        self._server_random = b""
+        self._session_id = b""
+        self._master_secret = b""
+        self._ems = False
+        self._etm = False
+        self._alpn: str | None = None
+        self._server_name: str | None = None
+        self._peer_certificates: list = []
+        self._resumption: str | None = None
+        self._session = None
+
+    # ------------------------------------------------------------------ public API
+
+    def receive_data(self, data) -> list:
+        """Process bytes received from the peer.
+
+        Args:
+            data: bytes-like; b"" means the transport reached EOF.
+
+        Returns:
+            The events the data produced, in order.
+
+        Raises:
+            TLSError: a fatal protocol error (the alert is queued in data_to_send() and
+                the connection is closed) or PeerAlertError (the peer's fatal alert).
+        """
+        self._events = events = []
+        if self._read_closed:
+            return events
+        try:
+            if not data:
+                self._on_eof()
+            else:
+                for content_type, payload in self._records.records(data):
+                    self._on_record(content_type, payload)
+                    if self._read_closed:
+                        break
+        except TLSError as exc:
+            if exc.alert is None and not isinstance(exc, PeerAlertError):
+                internal = InternalError("internal error while processing received data")
+                self._fail(internal)
+                raise internal from exc
+            self._fail(exc)
+            raise
+        except (ValueError, TypeError, IndexError, KeyError, struct.error, OverflowError,
+                UnicodeError) as exc:
+            error = DecodeError("malformed message")
+            self._fail(error)
+            raise error from exc
+        except Exception as exc:
+            error = InternalError("internal error while processing received data")
+            self._fail(error)
+            raise error from exc
+        return events
+
+    def data_to_send(self) -> bytes:
+        """Return (and forget) the bytes to write to the peer; may be b""."""
+        return self._records.take()
+
+    def send(self, data) -> None:
+        """Queue application data (fragmented into records of at most 16 KiB).
+
+        Raises:
+            LocalProtocolError: the handshake is not complete or the connection is closed.
+        """
+        if self._write_closed:
+            raise LocalProtocolError("connection is closed")
+        if not self._handshake_done:
+            raise LocalProtocolError("send() before the handshake completed")
+        if len(data):
+            self._records.write(ContentType.application_data, data)
+
+    def close(self) -> None:
+        """Queue close_notify (RFC 5246 §7.2.1); further send() calls fail."""
+        if not self._write_closed:
+            self._write_closed = True
+            self._records.write(ContentType.alert, bytes((AlertLevel.warning,
+                                                          AlertDescription.close_notify)))
+
+    @property
+    def handshake_complete(self) -> bool:
+        """True once both Finished messages have been exchanged and checked."""
+        return self._handshake_done
+
+    @property
+    def closed(self) -> bool:
+        """True once nothing more can be sent (close(), close_notify, EOF or fatal error)."""
+        return self._write_closed
+
+    @property
+    def cipher_suite(self) -> str | None:
+        """IANA name of the negotiated suite, or None before ServerHello."""
+        return self._suite.name if self._suite is not None else None
+
+    @property
+    def resumption(self) -> str | None:
+        """"full", "session_id" or "ticket" once the handshake is complete, else None."""
+        return self._resumption if self._handshake_done else None
+
+    @property
+    def session(self):
+        """The SessionState of this connection once the handshake is complete, else None."""
+        return self._session if self._handshake_done else None
+
+    @property
+    def alpn_protocol(self) -> str | None:
+        """The ALPN protocol agreed on (RFC 7301), or None."""
+        return self._alpn
+
+    @property
+    def server_name(self) -> str | None:
+        """SNI host name: the one the client sent (server) or asked for (client)."""
+        return self._server_name
+
+    @property
+    def peer_certificates(self) -> list:
+        """The peer's certificate chain as cryptography x509.Certificate objects."""
+        return list(self._peer_certificates)
+
+    @property
+    def extended_master_secret(self) -> bool:
+        """True when RFC 7627 extended master secret is in use."""
+        return self._ems
+
+    def export_keying_material(self, label, length: int, context: bytes | None = None) -> bytes:
+        """RFC 5705 keying material exporter.
+
+        Raises:
+            LocalProtocolError: the handshake is not complete.
+            ConfigurationError: a reserved label or oversized context.
+        """
+        if not self._handshake_done:
+            raise LocalProtocolError("export_keying_material() before the handshake completed")
+        return keyschedule.export_keying_material(
+            self._prf, self._suite.prf_hash, self._master_secret, self._client_random,
+            self._server_random, label, length, context)
+
+    def __repr__(self) -> str:
+        role = "server" if self.is_server else "client"
+        return (f"<{type(self).__name__} {role} state={type(self._state).__name__} "
+                f"suite={self.cipher_suite}>")
+
+    # ------------------------------------------------------------------ receiving
+
+    def _on_record(self, content_type: int, payload) -> None:
+        if content_type == ContentType.handshake:
+            self._empty_records = 0
+            joiner = self._records.joiner
+            joiner.feed(payload)
+            while not self._read_closed:
+                message = joiner.pop()
+                if message is None:
+                    break
+                self._on_handshake(*message)
+        elif content_type == ContentType.application_data:
+            self._on_application_data(payload)
+        elif content_type == ContentType.alert:
+            self._on_alert(payload)
+        else:
+            self._on_ccs(payload)
+
+    def _on_handshake(self, msg_type: int, body, raw) -> None:
+        state = self._state
+        if msg_type not in state.expects:
+            if self._handshake_done and msg_type == self._renegotiation_trigger():
+                self._refuse_renegotiation()
+                return
+            if msg_type == HandshakeType.hello_request and not self.is_server:
+                # RFC 5246 §7.4.1.1: ignored while a handshake is in progress, never hashed.
+                if len(body):
+                    raise DecodeError("HelloRequest with a body")
+                return
+            raise UnexpectedMessage(
+                f"unexpected {message_name(msg_type)} in {type(state).__name__}")
+        kx = self._suite.kx if self._suite is not None else None
+        msg = self._codec.decode_handshake(msg_type, body, kx)
+        if self._tracer is not None:
+            self._trace("recv", message_name(msg_type), len(raw), summarize(msg))
+        self._state = state.handle(self, msg, raw)
+
+    def _renegotiation_trigger(self) -> int:
+        return HandshakeType.client_hello if self.is_server else HandshakeType.hello_request
+
+    def _refuse_renegotiation(self) -> None:
+        # RFC 5246 §7.2.2 / RFC 5746 §4: no_renegotiation is a warning; the peer may
+        # carry on. A peer that asks again is misbehaving: fatal no_renegotiation.
+        self._renegotiations += 1
+        if self._renegotiations > MAX_RENEGOTIATION_REQUESTS:
+            raise NoRenegotiation("peer keeps asking for renegotiation")
+        self._records.write(ContentType.alert, bytes((AlertLevel.warning,
+                                                      AlertDescription.no_renegotiation)))
+
+    def _on_ccs(self, payload) -> None:
+        # RFC 5246 §7.1: exactly one byte of value 1, only where the state expects it.
+        if len(payload) != 1:
+            raise DecodeError("ChangeCipherSpec must be one byte")
+        if payload[0] != 1:
+            raise IllegalParameter("ChangeCipherSpec value must be 1")
+        self._empty_records = 0
+        if self._tracer is not None:
+            self._trace("recv", "change_cipher_spec", 1, "")
+        self._state = self._state.handle_ccs(self)
+
+    def _on_application_data(self, payload) -> None:
+        if not self._handshake_done:
+            raise UnexpectedMessage("application data before the handshake completed")
+        if not len(payload):
+            self._empty_records += 1
+            if self._empty_records > MAX_EMPTY_RECORDS:
+                raise UnexpectedMessage("too many consecutive empty records")
+            return
+        self._empty_records = 0
+        self._warnings = 0
+        self._events.append(ApplicationData(bytes(payload)))
+
+    def _on_alert(self, payload) -> None:
+        if len(payload) == 0 or len(payload) % 2:
+            raise DecodeError("malformed alert record")
+        for pos in range(0, len(payload), 2):
+            level, description = payload[pos], payload[pos + 1]
+            if description == AlertDescription.close_notify:
+                self._events.append(ConnectionClosed(clean=True))
+                self.close()  # RFC 5246 §7.2.1: respond with our own close_notify
+                self._read_closed = True
+                self._on_closed()
+                return
+            if level == AlertLevel.warning:
+                self._warnings += 1
+                if self._warnings > MAX_WARNING_ALERTS:
+                    raise UnexpectedMessage("too many consecutive warning alerts")
+                self._events.append(AlertReceived(level, description))
+                continue
+            if level != AlertLevel.fatal:
+                raise IllegalParameter("unknown alert level")
+            self._read_closed = self._write_closed = True
+            self._on_closed(failed=True)
+            error = PeerAlertError(f"peer sent fatal alert {description}")
+            error.alert = _alert(description)  # may be a code AlertDescription lacks
+            raise error
+
+    def _on_eof(self) -> None:
+        self._read_closed = self._write_closed = True
+        self._events.append(ConnectionClosed(clean=False))
+        self._on_closed()
+
+    def _fail(self, exc: TLSError) -> None:
+        """Queue the fatal alert for `exc` (if it has one) and close the connection."""
+        if not self._write_closed and exc.alert is not None and not isinstance(exc, PeerAlertError):
+            try:
+                self._records.write(ContentType.alert, bytes((AlertLevel.fatal, exc.alert)))
+            except Exception:  # the writer itself failed: nothing more can be sent
+                pass
+        self._read_closed = self._write_closed = True
+        self._on_closed(failed=True)
+
+    def _on_closed(self, failed: bool = False) -> None:
+        """Hook for subclasses (e.g. drop a session after a fatal alert, RFC 5246 §7.2)."""
+
+    # ------------------------------------------------------------------ helpers for states
+
+    def _trace(self, direction: str, name: str, length: int, summary: str) -> None:
+        self._tracer(TraceEvent(direction, name, length, summary))
+
+    def send_handshake(self, msg) -> bytes:
+        """Encode, hash and queue one handshake message; returns its encoding."""
+        raw = self._codec.encode_handshake(msg)
+        self.transcript.add(raw)
+        self._records.write(ContentType.handshake, raw)
+        if self._tracer is not None:
+            self._trace("send", message_name(msg.msg_type), len(raw), summarize(msg))
+        return raw
+
+    def send_ccs(self) -> None:
+        """Send ChangeCipherSpec and switch to the pending write keys."""
+        self._records.change_write()
+        if self._tracer is not None:
+            self._trace("send", "change_cipher_spec", 1, "")
+
+    def change_read_keys(self) -> None:
+        """Switch to the pending read keys (the peer's ChangeCipherSpec arrived)."""
+        self._records.change_read()
+
+    def establish_master_secret(self, pre_master_secret: bytes) -> None:
+        """Derive the master secret (RFC 5246 §8.1 or RFC 7627 §4), log it, install keys.
+
+        With EMS the session hash is the transcript so far, which must end with the
+        ClientKeyExchange (RFC 7627 §3).
+        """
+        suite = self._suite
+        if self._ems:
+            self._master_secret = keyschedule.extended_master_secret(
+                self._prf, suite.prf_hash, pre_master_secret, self.transcript.current_hash())
+        else:
+            self._master_secret = keyschedule.master_secret(
+                self._prf, suite.prf_hash, pre_master_secret, self._client_random,
+                self._server_random)
+        self.install_keys()
+
+    def install_keys(self) -> None:
+        """Key block from the master secret (RFC 5246 §6.3) -> pending protections."""
+        keylog = getattr(self._config, "keylog", None)
+        if keylog is not None:
+            keylog.log("CLIENT_RANDOM", self._client_random, self._master_secret)
+        suite = self._suite
+        block = keyschedule.key_block(self._prf, suite.prf_hash, self._master_secret,
+                                      self._client_random, self._server_random,
+                                      suite.key_block_len)
+        keys = keyschedule.split_key_block(block, suite.mac_len, suite.key_len, suite.iv_len)
+        self._records.install_keys(suite, keys, self._etm)
+
+    def verify_data(self, from_client: bool) -> bytes:
+        """Finished.verify_data over the transcript so far (RFC 5246 §7.4.9)."""
+        return keyschedule.verify_data(self._prf, self._suite.prf_hash, self._master_secret,
+                                       from_client, self.transcript.current_hash())
+
+    def check_finished(self, msg, raw, from_client: bool) -> None:
+        """Check the peer's Finished in constant time, then add it to the transcript.
+
+        Raises:
+            DecryptError: verify_data does not match (RFC 5246 §7.2.2).
+        """
+        expected = self.verify_data(from_client)
+        if not hmac.compare_digest(expected, bytes(msg.verify_data)):
+            raise DecryptError("Finished verify_data does not match")
+        self.transcript.add(raw)
+
+    def complete_handshake(self, resumption: str) -> None:
+        """Mark the handshake done and emit HandshakeComplete."""
+        self._handshake_done = True
+        self._resumption = resumption
+        self.transcript.drop_buffer()
+        self._events.append(HandshakeComplete(resumption))
+
+
+def _alert(description: int):
+    try:
+        return AlertDescription(description)
+    except ValueError:
+        return description

@@ -1,0 +1,1 @@
+"""TLS 1.2 server: ServerConnection and its handshake states."""

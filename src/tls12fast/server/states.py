@@ -1,0 +1,298 @@
+# Server handshake states (RFC 5246 §7.3 full handshake), one class per state, rustls style.
+#
+# How this works: ServerConnection starts in ExpectClientHello. Its handle() checks the
+# version rules, negotiates (server/negotiate.py, extensions below) and sends the whole
+# first flight: ServerHello Certificate [ServerKeyExchange] [CertificateRequest]
+# ServerHelloDone. Then:
+#
+#   [ExpectCertificate] -> ExpectClientKx -> [ExpectCertificateVerify] -> ExpectCcs
+#     -> ExpectFinished == [NewSessionTicket] CCS Finished == -> ExpectTraffic
+#
+# Resumption (issue 4) branches off in ExpectClientHello (_resume hook): an abbreviated
+# handshake sends ServerHello [NewSessionTicket] CCS Finished and then waits in ExpectCcs /
+# ExpectFinished with `hs.resuming` set, so the states below are shared.
+# Version rules: RFC 5246 App. E.1 (a higher legacy_version negotiates 1.2), RFC 8446
+# §4.2.1 (supported_versions must list 0x0303) and §4.1.3 (downgrade sentinel in
+# ServerHello.random for a 1.3-capable client), RFC 7507 (TLS_FALLBACK_SCSV).
+from __future__ import annotations
+
+import datetime
+import os
+
+from cryptography import x509
+
+from .. import crypto
+from ..connection import State
+from ..enums import TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV, AlertDescription
+from ..enums import ExtensionType as ET
+from ..enums import HandshakeType as HT
+from ..errors import (
+    CertificateError,
+    HandshakeFailure,
+    IllegalParameter,
+    NoApplicationProtocol,
+    ProtocolVersionError,
+    RemoteProtocolError,
+)
+from ..messages import (
+    ALPNExt,
+    Certificate,
+    CertificateRequest,
+    ECPointFormatsExt,
+    EncryptThenMacExt,
+    ExtendedMasterSecretExt,
+    Finished,
+    RenegotiationInfoExt,
+    ServerHello,
+    ServerHelloDone,
+    ServerKeyExchangeDHE,
+    ServerKeyExchangeECDHE,
+    ServerNameExt,
+)
+from .negotiate import choose
+
+__all__ = [
+    "ExpectClientHello", "ExpectCertificate", "ExpectClientKx", "ExpectCertificateVerify",
+    "ExpectCcs", "ExpectFinished", "ExpectTraffic",
+]
+
+_TLS12 = 0x0303
+_TLS13 = 0x0304
+_DOWNGRADE_TLS12 = b"DOWNGRD\x01"  # RFC 8446 §4.1.3
+_CERT_TYPES = [1, 64]  # rsa_sign, ecdsa_sign (RFC 5246 §7.4.4, RFC 8422 §5.5)
+
+
+class _Handshake:
+    """Values one server handshake carries from state to state."""
+
+    __slots__ = ("hello", "choice", "kx", "client_key", "resuming", "issue_ticket")
+
+    def __init__(self, hello, choice):
+        self.hello = hello
+        self.choice = choice
+        self.kx = None
+        self.client_key = None
+        self.resuming = False
+        self.issue_ticket = False
+
+
+def _now(conn):
+    return datetime.datetime.fromtimestamp(conn._config.clock(), datetime.timezone.utc)
+
+
+def _check_version(hello) -> bool:
+    """Apply the version rules; return True when the client also offers TLS 1.3."""
+    versions = hello.find(ET.supported_versions)
+    if versions is not None:
+        if _TLS12 not in versions.versions:
+            raise ProtocolVersionError("client does not offer TLS 1.2")
+        return _TLS13 in versions.versions
+    if hello.version < _TLS12:
+        if TLS_FALLBACK_SCSV in hello.cipher_suites:
+            raise RemoteProtocolError("client fell back below TLS 1.2",
+                                      AlertDescription.inappropriate_fallback)
+        raise ProtocolVersionError("client offers only versions below TLS 1.2")
+    return False
+
+
+def _choose_alpn(config, hello) -> bytes | None:
+    ext = hello.find(ET.application_layer_protocol_negotiation)
+    if ext is None or not config.alpn_protocols:
+        return None
+    for proto in config.alpn_protocols:  # RFC 7301 §3.2: the server's preference wins
+        if proto in ext.protocols:
+            return proto
+    raise NoApplicationProtocol("no ALPN protocol in common")
+
+
+class ExpectClientHello(State):
+    """Waiting for the ClientHello (RFC 5246 §7.4.1.2)."""
+
+    __slots__ = ()
+    expects = (HT.client_hello,)
+
+    def handle(self, conn, ch, raw):
+        config = conn._config
+        tls13_client = _check_version(ch)
+        if 0 not in ch.compression_methods:
+            raise IllegalParameter("client does not offer null compression")
+        conn._records.reader.legacy_version_ok = False
+        conn._client_random = bytes(ch.random)
+        reneg = ch.find(ET.renegotiation_info)
+        if reneg is not None and reneg.renegotiated_connection:
+            raise HandshakeFailure("non-empty renegotiation_info on an initial handshake")  # RFC 5746 §3.6
+        secure_reneg = reneg is not None or TLS_EMPTY_RENEGOTIATION_INFO_SCSV in ch.cipher_suites
+        sni = ch.find(ET.server_name)
+        conn._server_name = sni.host_name if sni is not None else None
+        ems = ch.find(ET.extended_master_secret) is not None
+        if config.require_extended_master_secret and not ems:
+            raise HandshakeFailure("client does not offer extended master secret")  # RFC 7627 §5.2
+        choice = choose(config, ch, conn._server_name)
+        alpn = _choose_alpn(config, ch)
+        suite = choice.suite
+        conn._suite = suite
+        conn._ems = ems
+        conn._etm = (config.encrypt_then_mac and not suite.is_aead
+                     and ch.find(ET.encrypt_then_mac) is not None)
+        conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
+        hs = _Handshake(ch, choice)
+        server_random = os.urandom(32)
+        if tls13_client:
+            server_random = server_random[:24] + _DOWNGRADE_TLS12
+        conn._server_random = server_random
+        conn._session_id = os.urandom(32) if config.session_cache is not None else b""
+
+        extensions = []
+        if secure_reneg:
+            extensions.append(RenegotiationInfoExt(b""))  # RFC 5746 §3.6
+        if choice.sni_matched:
+            extensions.append(ServerNameExt([]))  # RFC 6066 §3
+        if suite.kx == "ECDHE" and ch.find(ET.ec_point_formats) is not None:
+            extensions.append(ECPointFormatsExt([0]))  # RFC 8422 §5.2
+        if alpn is not None:
+            extensions.append(ALPNExt([alpn]))
+        if ems:
+            extensions.append(ExtendedMasterSecretExt())
+        if conn._etm:
+            extensions.append(EncryptThenMacExt())
+        conn.transcript.start_hash(suite.prf_hash)
+        conn.transcript.add(raw)
+        conn.send_handshake(ServerHello(_TLS12, server_random, conn._session_id, suite.code, 0,
+                                        extensions or None))
+        cert = choice.certificate
+        conn.send_handshake(Certificate(list(cert.chain)))
+        if suite.kx != "RSA":
+            conn.send_handshake(_server_key_exchange(conn, hs))
+        if config.client_auth != "none":
+            names = list(config.client_trust.subject_names) if config.client_trust else []
+            conn.send_handshake(CertificateRequest(_CERT_TYPES, list(config.signature_schemes), names))
+        else:
+            conn.transcript.drop_buffer()
+        conn.send_handshake(ServerHelloDone())
+        if config.client_auth != "none":
+            return ExpectCertificate(hs)
+        return ExpectClientKx(hs)
+
+
+def _server_key_exchange(conn, hs):
+    """ServerKeyExchange with fresh (EC)DH parameters, signed (RFC 5246 §7.4.3)."""
+    choice = hs.choice
+    kx = hs.kx = crypto.KeyExchange.start(choice.group)
+    if choice.suite.kx == "ECDHE":
+        msg = ServerKeyExchangeECDHE(int(choice.group), kx.public, choice.scheme, b"")
+    else:
+        p = kx.p.to_bytes((kx.p.bit_length() + 7) // 8, "big")
+        g = kx.g.to_bytes((kx.g.bit_length() + 7) // 8, "big")
+        msg = ServerKeyExchangeDHE(p, g, kx.public, choice.scheme, b"")
+    signed = conn._client_random + conn._server_random + msg.params
+    msg.signature = choice.certificate.sign(choice.scheme, signed)
+    return msg
+
+
+class ExpectCertificate(State):
+    """Waiting for the client's Certificate (RFC 5246 §7.4.6)."""
+
+    __slots__ = ("hs",)
+    expects = (HT.certificate,)
+
+    def __init__(self, hs: _Handshake):
+        self.hs = hs
+
+    def handle(self, conn, msg, raw):
+        config = conn._config
+        conn.transcript.add(raw)
+        if not msg.certificates:
+            if config.client_auth == "required":
+                # TLS 1.2 has no certificate_required alert (RFC 8446 §6.2 is 1.3 only);
+                # RFC 5246 §7.4.6 says handshake_failure.
+                raise HandshakeFailure("client sent no certificate")
+            conn.transcript.drop_buffer()
+            return ExpectClientKx(self.hs)
+        crypto.verify_client_chain(msg.certificates, config.client_trust, now=_now(conn))
+        try:
+            certs = [x509.load_der_x509_certificate(bytes(der)) for der in msg.certificates]
+        except ValueError:
+            raise CertificateError("unparseable client certificate") from None
+        conn._peer_certificates = certs
+        self.hs.client_key = certs[0].public_key()
+        return ExpectClientKx(self.hs)
+
+
+class ExpectClientKx(State):
+    """Waiting for ClientKeyExchange (RFC 5246 §7.4.7)."""
+
+    __slots__ = ("hs",)
+    expects = (HT.client_key_exchange,)
+
+    def __init__(self, hs: _Handshake):
+        self.hs = hs
+
+    def handle(self, conn, msg, raw):
+        hs = self.hs
+        if conn._suite.kx == "RSA":
+            # RFC 5246 §7.4.7.1: never fails here; a bad premaster fails at Finished.
+            premaster = hs.choice.certificate.decrypt_premaster(msg.exchange, hs.hello.version)
+        else:
+            premaster = hs.kx.derive(msg.exchange)
+            hs.kx = None
+        conn.transcript.add(raw)
+        conn.establish_master_secret(premaster)
+        if hs.client_key is not None:
+            return ExpectCertificateVerify(hs)
+        return ExpectCcs(hs)
+
+
+class ExpectCertificateVerify(State):
+    """Waiting for CertificateVerify (RFC 5246 §7.4.8) after a client certificate."""
+
+    __slots__ = ("hs",)
+    expects = (HT.certificate_verify,)
+
+    def __init__(self, hs: _Handshake):
+        self.hs = hs
+
+    def handle(self, conn, msg, raw):
+        if msg.scheme not in conn._config.signature_schemes:
+            raise IllegalParameter("CertificateVerify with a scheme we did not request")
+        crypto.verify_signature(self.hs.client_key, msg.scheme, conn.transcript.messages(),
+                                msg.signature)
+        conn.transcript.add(raw)
+        conn.transcript.drop_buffer()
+        return ExpectCcs(self.hs)
+
+
+class ExpectCcs(State):
+    """Waiting for the client's ChangeCipherSpec (RFC 5246 §7.1)."""
+
+    __slots__ = ("hs",)
+
+    def __init__(self, hs: _Handshake):
+        self.hs = hs
+
+    def handle_ccs(self, conn):
+        conn.change_read_keys()
+        return ExpectFinished(self.hs)
+
+
+class ExpectFinished(State):
+    """Waiting for the client's Finished (RFC 5246 §7.4.9)."""
+
+    __slots__ = ("hs",)
+    expects = (HT.finished,)
+
+    def __init__(self, hs: _Handshake):
+        self.hs = hs
+
+    def handle(self, conn, msg, raw):
+        conn.check_finished(msg, raw, from_client=True)
+        if not self.hs.resuming:
+            conn.send_ccs()
+            conn.send_handshake(Finished(conn.verify_data(False)))
+        conn._handshake_finished(self.hs)
+        return ExpectTraffic()
+
+
+class ExpectTraffic(State):
+    """Handshake complete: only application data and alerts (ClientHello is refused)."""
+
+    __slots__ = ()
