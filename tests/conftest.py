@@ -29,3 +29,25 @@ def pki(tmp_path_factory):
     from _pki import make_pki
 
     return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server on 127.0.0.1 (free port, no persistence); see _redis.py.
+
+    Yields a RedisServer with `.url`, `.kill()` and `.restart()`; killed by PID at the end.
+    """
+    import shutil
+
+    from _redis import RedisServer
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("REDIS-SERVER NOT INSTALLED: redis tests did not run "
+                    "(apt-get install redis-server; CI installs it)")
+    pytest.importorskip("redis", reason="REDIS-PY NOT INSTALLED: pip install tls12fast[redis]")
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
