@@ -120,6 +120,62 @@ def _end_process(proc: subprocess.Popen, grace: float) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Test matrix and tls12fast configs shared by the interop modules
+
+# Every suite family: ECDHE-ECDSA / ECDHE-RSA x (GCM, ChaCha20, CBC-SHA256/384, CBC-SHA),
+# DHE-RSA x (GCM, ChaCha20, CBC), RSA key exchange x (GCM, CBC).
+SUITES = [
+    f"TLS_{kx}_WITH_{c}"
+    for kx in ("ECDHE_ECDSA", "ECDHE_RSA")
+    for c in ("AES_128_GCM_SHA256", "AES_256_GCM_SHA384", "CHACHA20_POLY1305_SHA256",
+              "AES_128_CBC_SHA256", "AES_256_CBC_SHA384", "AES_128_CBC_SHA", "AES_256_CBC_SHA")
+] + [
+    f"TLS_DHE_RSA_WITH_{c}"
+    for c in ("AES_128_GCM_SHA256", "AES_256_GCM_SHA384", "CHACHA20_POLY1305_SHA256",
+              "AES_128_CBC_SHA256", "AES_256_CBC_SHA256", "AES_128_CBC_SHA", "AES_256_CBC_SHA")
+] + [
+    f"TLS_RSA_WITH_{c}"
+    for c in ("AES_128_GCM_SHA256", "AES_256_GCM_SHA384", "AES_128_CBC_SHA256",
+              "AES_256_CBC_SHA256", "AES_128_CBC_SHA", "AES_256_CBC_SHA")
+]
+
+
+@pytest.fixture(scope="module")
+def keys(pki):
+    """Fixture: the server CertifiedKeys by key type ("RSA", "ECDSA")."""
+    import tls12fast as t
+
+    return {
+        "RSA": t.CertifiedKey.load(str(pki.rsa_cert), str(pki.rsa_key)),
+        "ECDSA": t.CertifiedKey.load(str(pki.ecdsa_cert), str(pki.ecdsa_key)),
+    }
+
+
+def cert_files(pki, suite: str):
+    """(chain, key) PEM paths of the certificate that can serve `suite`."""
+    if "_ECDSA_" in suite:
+        return pki.ecdsa_cert, pki.ecdsa_key
+    return pki.rsa_cert, pki.rsa_key
+
+
+def client_config(pki, twin, **kw):
+    """A ClientConfig trusting the test CA, on `twin`, resumption off unless asked."""
+    import tls12fast as t
+
+    kw.setdefault("session_store", None)
+    return t.ClientConfig(cafile=str(pki.ca_file), backend=twin.name, **kw)
+
+
+def server_config(keys, twin, key_type="RSA", **kw):
+    """A ServerConfig with one certificate, on `twin`, resumption off unless asked."""
+    import tls12fast as t
+
+    kw.setdefault("session_cache", None)
+    kw.setdefault("tickets", None)
+    return t.ServerConfig([keys[key_type]], backend=twin.name, **kw)
+
+
+# ---------------------------------------------------------------------------------------
 # openssl s_server
 
 
@@ -537,6 +593,9 @@ def connect_tls12fast(config, host=HOST, port=0, server_name="localhost", *, dat
 
 # ---------------------------------------------------------------------------------------
 # tlslite-ng (pure-Python TLS) in a thread
+
+# tlslite's curve list must include the ECDSA certificate's curve (RFC 4492 §5.1).
+CURVES = ["x25519", "secp256r1", "secp384r1"]
 
 _TLSLITE_CIPHER = {"AES-128-GCM": "aes128gcm", "AES-256-GCM": "aes256gcm",
                    "CHACHA20-POLY1305": "chacha20-poly1305", "AES-128-CBC": "aes128",

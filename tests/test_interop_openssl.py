@@ -13,63 +13,24 @@ import pytest
 
 import tls12fast as t
 from _peers import (
+    SUITES,
     OpenSSLServer,
+    cert_files,
+    client_config,
     connect_tls12fast,
+    keys,  # noqa: F401 (fixture)
     require_openssl,
     run_openssl_client,
     serve_tls12fast,
+    server_config,
 )
 
 pytestmark = pytest.mark.interop
-
-# Every suite family: ECDHE-ECDSA / ECDHE-RSA x (GCM, ChaCha20, CBC-SHA256/384, CBC-SHA),
-# DHE-RSA x (GCM, ChaCha20, CBC), RSA key exchange x (GCM, CBC).
-SUITES = [
-    f"TLS_{kx}_WITH_{c}"
-    for kx in ("ECDHE_ECDSA", "ECDHE_RSA")
-    for c in ("AES_128_GCM_SHA256", "AES_256_GCM_SHA384", "CHACHA20_POLY1305_SHA256",
-              "AES_128_CBC_SHA256", "AES_256_CBC_SHA384", "AES_128_CBC_SHA", "AES_256_CBC_SHA")
-] + [
-    f"TLS_DHE_RSA_WITH_{c}"
-    for c in ("AES_128_GCM_SHA256", "AES_256_GCM_SHA384", "CHACHA20_POLY1305_SHA256",
-              "AES_128_CBC_SHA256", "AES_256_CBC_SHA256", "AES_128_CBC_SHA", "AES_256_CBC_SHA")
-] + [
-    f"TLS_RSA_WITH_{c}"
-    for c in ("AES_128_GCM_SHA256", "AES_256_GCM_SHA384", "AES_128_CBC_SHA256",
-              "AES_256_CBC_SHA256", "AES_128_CBC_SHA", "AES_256_CBC_SHA")
-]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def openssl():
     return require_openssl()
-
-
-@pytest.fixture(scope="module")
-def keys(pki):
-    """The server CertifiedKeys by key type."""
-    return {
-        "RSA": t.CertifiedKey.load(str(pki.rsa_cert), str(pki.rsa_key)),
-        "ECDSA": t.CertifiedKey.load(str(pki.ecdsa_cert), str(pki.ecdsa_key)),
-    }
-
-
-def cert_files(pki, suite: str):
-    """(chain, key) PEM paths of the certificate that can serve `suite`."""
-    if "_ECDSA_" in suite:
-        return pki.ecdsa_cert, pki.ecdsa_key
-    return pki.rsa_cert, pki.rsa_key
-
-
-def client_config(pki, twin, **kw) -> t.ClientConfig:
-    kw.setdefault("session_store", None)
-    return t.ClientConfig(cafile=str(pki.ca_file), backend=twin.name, **kw)
-
-
-def server_config(keys, twin, key_type="RSA", **kw) -> t.ServerConfig:
-    kw.setdefault("session_cache", None)
-    kw.setdefault("tickets", None)
-    return t.ServerConfig([keys[key_type]], backend=twin.name, **kw)
 
 
 def reversed_line(line: bytes) -> bytes:
