@@ -1,0 +1,190 @@
+"""Full TLS 1.2 handshakes in memory: tls12fast (compiled, pure) vs stdlib ssl vs tlslite-ng.
+
+How this works: each benchmark runs ONE complete handshake per iteration, client and server
+in the same process and thread, so the time is both sides' CPU per handshake (the number a
+server operator pays is roughly half of it, the server side being the more expensive half
+for RSA key exchange). Scenario names follow rustls ci-bench; every scenario is one
+pytest-benchmark group with the four stacks side by side:
+
+  handshake.full.ecdhe_rsa    TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, RSA-2048 cert, x25519
+  handshake.full.ecdhe_ecdsa  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, P-256 cert, x25519
+  handshake.full.rsa          TLS_RSA_WITH_AES_128_GCM_SHA256 (RSA key transport), RSA-2048
+  handshake.full.dhe_rsa      TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, ffdhe2048 (RFC 7919)
+
+Fairness: same certificates (leaf + intermediate from tests/_pki.py), same suite, TLS 1.2,
+extended master secret on, session tickets off and no session resumption. tls12fast and
+stdlib ssl both verify the server chain and host name (ssl: CERT_REQUIRED +
+check_hostname). tlslite-ng cannot verify X.509 chains, so its rows do no verification (and
+it runs over a non-blocking socketpair with its generator handshake API, since it has no
+memory-BIO mode). stdlib ssl's server keeps its internal session-ID cache (Python cannot
+turn it off); nothing ever resumes from it.
+"""
+from __future__ import annotations
+
+import pathlib
+import socket
+import ssl
+import sys
+
+import pytest
+
+import tls12fast as t
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
+from _pki import make_pki  # noqa: E402  (the test PKI, shared with the interop tests)
+
+SCENARIOS = {
+    # name: (suite, cert kind, tls12fast groups, OpenSSL cipher name)
+    "ecdhe_rsa": ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "rsa", ["x25519"], "ECDHE-RSA-AES128-GCM-SHA256"),
+    "ecdhe_ecdsa": ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ecdsa", ["x25519"],
+                    "ECDHE-ECDSA-AES128-GCM-SHA256"),
+    "rsa": ("TLS_RSA_WITH_AES_128_GCM_SHA256", "rsa", None, "AES128-GCM-SHA256"),
+    "dhe_rsa": ("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "rsa", ["ffdhe2048"], "DHE-RSA-AES128-GCM-SHA256"),
+}
+STACKS = ["tls12fast-cython", "tls12fast-python", "stdlib-ssl", "tlslite-ng"]
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp("bench-pki"))
+
+
+@pytest.fixture(scope="module")
+def ffdhe2048_pem(tmp_path_factory) -> str:
+    """RFC 7919 ffdhe2048 as PKCS#3 PEM, for stdlib ssl's load_dh_params."""
+    from cryptography.hazmat.primitives.asymmetric import dh
+    from cryptography.hazmat.primitives.serialization import Encoding, ParameterFormat
+
+    from tls12fast.crypto import FFDHE2048_P
+
+    p = FFDHE2048_P if isinstance(FFDHE2048_P, int) else int.from_bytes(FFDHE2048_P, "big")
+    params = dh.DHParameterNumbers(p, 2).parameters()
+    path = tmp_path_factory.mktemp("dh") / "ffdhe2048.pem"
+    path.write_bytes(params.parameter_bytes(Encoding.PEM, ParameterFormat.PKCS3))
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------
+# One handshake per stack. Each factory returns a zero-argument callable doing a handshake.
+
+
+def tls12fast_runner(pki, scenario, backend):
+    suite, kind, groups, _ = SCENARIOS[scenario]
+    key = t.CertifiedKey.load(str(getattr(pki, f"{kind}_cert")), str(getattr(pki, f"{kind}_key")))
+    scfg = t.ServerConfig([key], cipher_suites=[suite], groups=groups, session_cache=None, tickets=None,
+                          backend=backend)
+    ccfg = t.ClientConfig(cafile=str(pki.ca_file), cipher_suites=[suite], groups=groups,
+                          session_store=None, offer_ticket=False, backend=backend)
+
+    def run():
+        client = t.ClientConnection(ccfg, server_name="localhost")
+        server = t.ServerConnection(scfg)
+        data = client.data_to_send()
+        for _ in range(10):
+            server.receive_data(data)
+            client.receive_data(server.data_to_send())
+            data = client.data_to_send()
+            if not data:
+                break
+        assert client.handshake_complete and server.handshake_complete
+        return client
+
+    return run
+
+
+def ssl_runner(pki, scenario, dh_pem):
+    suite, kind, _, openssl_name = SCENARIOS[scenario]
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    sctx.load_cert_chain(str(getattr(pki, f"{kind}_cert")), str(getattr(pki, f"{kind}_key")))
+    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED + check_hostname
+    cctx.load_verify_locations(str(pki.ca_file))
+    for ctx in (sctx, cctx):
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(openssl_name)
+        ctx.options |= ssl.OP_NO_TICKET
+    if scenario == "dhe_rsa":
+        sctx.load_dh_params(dh_pem)
+
+    def run():
+        c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+        client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+        server = sctx.wrap_bio(s_in, s_out, server_side=True)
+        done = [False, False]
+        for _ in range(10):
+            for i, (obj, out, peer_in) in enumerate(((client, c_out, s_in), (server, s_out, c_in))):
+                if not done[i]:
+                    try:
+                        obj.do_handshake()
+                        done[i] = True
+                    except ssl.SSLWantReadError:
+                        pass
+                peer_in.write(out.read())
+            if all(done):
+                break
+        assert all(done) and client.cipher() is not None
+        return client
+
+    return run
+
+
+def tlslite_runner(pki, scenario):
+    from tlslite.api import TLSConnection
+
+    from _peers import tlslite_credentials, tlslite_settings
+
+    suite, kind, groups, _ = SCENARIOS[scenario]
+    chain, key = tlslite_credentials(getattr(pki, f"{kind}_cert"), getattr(pki, f"{kind}_key"))
+    if scenario == "dhe_rsa":
+        settings = tlslite_settings(suite, dh_groups=groups)
+    else:
+        settings = tlslite_settings(suite, curves=["x25519", "secp256r1"])
+
+    def run():
+        a, b = socket.socketpair()
+        with a, b:
+            a.setblocking(False)
+            b.setblocking(False)
+            client, server = TLSConnection(a), TLSConnection(b)
+            steps = [client.handshakeClientCert(settings=settings, serverName="localhost", async_=True),
+                     server.handshakeServerAsync(certChain=chain, privateKey=key, settings=settings)]
+            while steps:
+                for step in list(steps):
+                    try:
+                        next(step)
+                    except StopIteration:
+                        steps.remove(step)
+        assert client.session.cipherSuite
+        return client
+
+    return run
+
+
+@pytest.fixture(params=STACKS)
+def stack(request):
+    name = request.param
+    if name == "tls12fast-cython":
+        from tls12fast import _speedups
+
+        if _speedups.NO_EXTENSIONS:
+            pytest.skip("COMPILED TWIN DISABLED: TLS12FAST_NO_EXTENSIONS is set")
+    if name == "tlslite-ng":
+        pytest.importorskip("tlslite", reason="TLSLITE-NG NOT INSTALLED: pip install tlslite-ng")
+    return name
+
+
+def make_runner(stack, pki, scenario, dh_pem):
+    if stack.startswith("tls12fast"):
+        return tls12fast_runner(pki, scenario, stack.split("-")[1])
+    if stack == "stdlib-ssl":
+        return ssl_runner(pki, scenario, dh_pem)
+    return tlslite_runner(pki, scenario)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def bench_handshake_full(benchmark, pki, ffdhe2048_pem, stack, scenario):
+    benchmark.group = f"handshake.full.{scenario}"
+    benchmark.extra_info["stack"] = stack
+    benchmark.extra_info["scenario"] = f"handshake.full.{scenario}"
+    run = make_runner(stack, pki, scenario, ffdhe2048_pem)
+    run()  # warm up (and fail loudly before timing if the handshake does not work)
+    benchmark(run)
