@@ -573,8 +573,7 @@ class SSLSocket(ssl.SSLSocket):
         self.getpeername()  # raises OSError(ENOTCONN) like ssl
 
     def _checkClosed(self, msg=None):
-        if self._closed:
-            raise ValueError("I/O operation on closed socket")
+        pass  # as in ssl: close() with live makefile() objects keeps the socket usable
 
     # -- handshake and connection setup -------------------------------------------------
 
@@ -630,14 +629,12 @@ class SSLSocket(ssl.SSLSocket):
         return self._call(self._sslobj.write, data)
 
     def recv(self, buflen=1024, flags=0):
-        self._checkClosed()
         if self._sslobj is None:
             return socket.socket.recv(self, buflen, flags)
         _no_flags(flags, "recv")
         return self.read(buflen)
 
     def recv_into(self, buffer, nbytes=None, flags=0):
-        self._checkClosed()
         if self._sslobj is None:
             return socket.socket.recv_into(self, buffer, nbytes or 0, flags)
         _no_flags(flags, "recv_into")
@@ -645,14 +642,12 @@ class SSLSocket(ssl.SSLSocket):
         return self.read(nbytes, buffer)
 
     def send(self, data, flags=0):
-        self._checkClosed()
         if self._sslobj is None:
             return socket.socket.send(self, data, flags)
         _no_flags(flags, "send")
         return self.write(data)
 
     def sendall(self, data, flags=0):
-        self._checkClosed()
         if self._sslobj is None:
             return socket.socket.sendall(self, data, flags)
         _no_flags(flags, "sendall")
@@ -697,7 +692,6 @@ class SSLSocket(ssl.SSLSocket):
         return self
 
     def shutdown(self, how):
-        self._checkClosed()
         self._sslobj = None
         socket.socket.shutdown(self, how)
 
@@ -735,7 +729,6 @@ class SSLSocket(ssl.SSLSocket):
         return self._sslobj.session_reused if self._sslobj is not None else None
 
     def getpeercert(self, binary_form=False):
-        self._checkClosed()
         self._check_connected()
         return self._sslobj.getpeercert(binary_form)
 
