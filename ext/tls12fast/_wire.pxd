@@ -50,10 +50,6 @@ cdef inline Cursor sub(Cursor* c, size_t start, size_t n) noexcept:
     return cursor(c.ptr + start, n)
 
 
-cdef inline size_t remaining(Cursor* c) noexcept:
-    return c.len - c.pos
-
-
 cdef inline Py_ssize_t skip(Cursor* c, size_t n) except -1:
     """Skip n bytes; return their start offset."""
     if n > c.len - c.pos:

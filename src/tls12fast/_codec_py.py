@@ -21,30 +21,11 @@ import struct
 
 from .errors import ConfigurationError, DecodeError, IllegalParameter, LocalProtocolError, UnexpectedMessage
 from .messages import (
-    ALPNExt,
-    Certificate,
-    CertificateRequest,
-    CertificateVerify,
-    ClientHello,
-    ClientKeyExchange,
-    ECPointFormatsExt,
-    EncryptThenMacExt,
-    ExtendedMasterSecretExt,
-    Finished,
-    HelloRequest,
-    NewSessionTicket,
-    RenegotiationInfoExt,
-    ServerHello,
-    ServerHelloDone,
-    ServerKeyExchangeDHE,
-    ServerKeyExchangeECDHE,
-    ServerNameExt,
-    SessionTicketExt,
-    SignatureAlgorithmsExt,
-    StatusRequestExt,
-    SupportedGroupsExt,
-    SupportedVersionsExt,
-    UnknownExtension,
+    ALPNExt, Certificate, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
+    ECPointFormatsExt, EncryptThenMacExt, ExtendedMasterSecretExt, Finished, HelloRequest,
+    NewSessionTicket, RenegotiationInfoExt, ServerHello, ServerHelloDone, ServerKeyExchangeDHE,
+    ServerKeyExchangeECDHE, ServerNameExt, SessionTicketExt, SignatureAlgorithmsExt,
+    StatusRequestExt, SupportedGroupsExt, SupportedVersionsExt, UnknownExtension,
 )
 
 __all__ = ["MAX_HANDSHAKE_SIZE", "HandshakeJoiner", "decode_handshake", "encode_handshake"]
