@@ -130,7 +130,7 @@ def ssl_runner(pki, scenario, dh_pem):
 def tlslite_runner(pki, scenario):
     from tlslite.api import TLSConnection
 
-    from _peers import tlslite_credentials, tlslite_settings
+    from _tlslite_peer import tlslite_credentials, tlslite_settings
 
     suite, kind, groups, _ = SCENARIOS[scenario]
     chain, key = tlslite_credentials(getattr(pki, f"{kind}_cert"), getattr(pki, f"{kind}_key"))

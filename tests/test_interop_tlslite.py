@@ -14,19 +14,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 import tls12fast as t
 from _peers import (
-    CURVES,
     SUITES,
-    TLSLiteServer,
     cert_files,
     client_config,
-    keys,  # noqa: F401 (fixture)
-    server_config,
     connect_tls12fast,
-    require_tlslite,
+    keys,  # noqa: F401 (fixture)
     serve_tls12fast,
-    tlslite_connect,
-    tlslite_settings,
+    server_config,
 )
+from _tlslite_peer import CURVES, TLSLiteServer, require_tlslite, tlslite_connect, tlslite_settings
 
 pytestmark = pytest.mark.interop
 
