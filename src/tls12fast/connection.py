@@ -124,7 +124,8 @@ class Connection:
             data: bytes-like; b"" means the transport reached EOF.
 
         Returns:
-            The events the data produced, in order.
+            The events the data produced, in order. Once the connection is closed for
+            reading (close_notify, EOF or a fatal error) further data is ignored.
 
         Raises:
             TLSError: a fatal protocol error (the alert is queued in data_to_send() and

@@ -9,11 +9,11 @@
 #     == our flight: [Certificate] ClientKeyExchange [CertificateVerify] CCS Finished ==
 #     -> [ExpectNewTicket] -> ExpectCcs -> ExpectFinished -> ExpectTraffic
 #
-# The per-handshake values travel in one _Handshake object. Resumption (issue 4) branches
-# off in ExpectServerHello when the server echoes the offered session ID (or, for a
-# ticket, when it goes straight to NewSessionTicket/CCS): the abbreviated path reuses
-# ExpectNewTicket/ExpectCcs/ExpectFinished with `hs.resuming` set and then sends its own
-# CCS + Finished.
+# The per-handshake values travel in one _Handshake object (it already carries the
+# offered session). Resumption (issue 4) is meant to branch off in ExpectServerHello when
+# the server echoes the offered session ID (or, for a ticket, goes straight to
+# NewSessionTicket/CCS): the abbreviated path reuses ExpectNewTicket/ExpectCcs/
+# ExpectFinished with `hs.resuming` set and then sends its own CCS + Finished.
 from __future__ import annotations
 
 import datetime

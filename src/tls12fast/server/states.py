@@ -8,9 +8,10 @@
 #   [ExpectCertificate] -> ExpectClientKx -> [ExpectCertificateVerify] -> ExpectCcs
 #     -> ExpectFinished == [NewSessionTicket] CCS Finished == -> ExpectTraffic
 #
-# Resumption (issue 4) branches off in ExpectClientHello (_resume hook): an abbreviated
+# Resumption (issue 4) is meant to branch off in ExpectClientHello: an abbreviated
 # handshake sends ServerHello [NewSessionTicket] CCS Finished and then waits in ExpectCcs /
-# ExpectFinished with `hs.resuming` set, so the states below are shared.
+# ExpectFinished with `hs.resuming` set (ExpectFinished already skips its own CCS +
+# Finished then), so the states below are shared.
 # Version rules: RFC 5246 App. E.1 (a higher legacy_version negotiates 1.2), RFC 8446
 # §4.2.1 (supported_versions must list 0x0303) and §4.1.3 (downgrade sentinel in
 # ServerHello.random for a 1.3-capable client), RFC 7507 (TLS_FALLBACK_SCSV).
