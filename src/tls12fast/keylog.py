@@ -3,8 +3,9 @@
 # How this works: each line is "<label> <client_random hex> <secret hex>\n"; for TLS 1.2
 # the label is CLIENT_RANDOM and the secret is the 48-byte master secret (NSS key log
 # format, as written by NSS, OpenSSL and Python's ssl `keylog_filename`). A KeyLogWriter
-# writes to a file (opened lazily in append mode, line-buffered, one lock so concurrent
-# connections never interleave lines) or hands each line to a callable. Nothing here
+# appends each line to a file (opened and closed per line under one lock, so concurrent
+# connections never interleave lines and no descriptor outlives the write — key logging
+# is a debugging aid, not a hot path) or hands each line to a callable. Nothing here
 # ever prints a secret in a repr or an exception.
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ class KeyLogWriter:
             self._sink = target
         else:
             raise TypeError("key log target must be a path or a callable taking one str")
-        self._file = None
         self._lock = threading.Lock()
 
     def log(self, label: str, client_random: bytes, secret: bytes) -> None:
@@ -50,16 +50,11 @@ class KeyLogWriter:
             if self._sink is not None:
                 self._sink(line)
                 return
-            if self._file is None:
-                self._file = open(self._path, "a", buffering=1, encoding="ascii")
-            self._file.write(line)
+            with open(self._path, "a", encoding="ascii") as file:
+                file.write(line)
 
     def close(self) -> None:
-        """Close the file, if one was opened; a later log() reopens it."""
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+        """Kept for API symmetry: no file stays open between lines."""
 
     def __repr__(self) -> str:
         where = repr(self._path) if self._path is not None else "callable"
