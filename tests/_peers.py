@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pathlib
 import re
 import shutil
 import socket
@@ -90,7 +91,7 @@ def _chain_rest(chain_file, directory: str) -> str | None:
     s_server / s_client `-cert` load only the first certificate; the rest goes to
     `-cert_chain`. Returns that file's path, or None for a lone certificate.
     """
-    pem = open(chain_file, encoding="ascii").read()
+    pem = pathlib.Path(chain_file).read_text(encoding="ascii")
     end = "-----END CERTIFICATE-----"
     certs = [c + end + "\n" for c in pem.split(end) if "-----BEGIN CERTIFICATE-----" in c]
     if len(certs) < 2:
@@ -220,6 +221,32 @@ def parse_trace_server_hellos(trace: str) -> list[ServerHelloView]:
     return hellos
 
 
+def parse_trace_handshakes(trace: str) -> list[list[tuple[str, str]]]:
+    """Handshake messages per connection from an `openssl -trace` transcript.
+
+    Returns one list per ClientHello, of ("sent" | "received", message name) pairs, so
+    `("sent", "Certificate") not in handshake` tells an abbreviated (resumed) handshake.
+    """
+    handshakes: list[list[tuple[str, str]]] = []
+    direction = None
+    for line in trace.splitlines():
+        if line.startswith(("Sent Record", "Received Record")):
+            direction = "sent" if line.startswith("Sent") else "received"
+            continue
+        if len(line) - len(line.lstrip(" ")) == 4 and "," in line:
+            name = line.strip().split(",")[0]
+            if name == "ClientHello":
+                handshakes.append([])
+            if handshakes and name.isalpha():
+                handshakes[-1].append((direction, name))
+    return handshakes
+
+
+def reversed_line(line: bytes) -> bytes:
+    """What `s_server -rev` sends back for one newline-terminated line."""
+    return line[:-1][::-1] + b"\n"
+
+
 class OpenSSLServer:
     """`openssl s_server` on 127.0.0.1 as a context manager.
 
@@ -309,6 +336,14 @@ class OpenSSLServer:
     @property
     def server_hellos(self) -> list[ServerHelloView]:
         return parse_trace_server_hellos(self.trace)
+
+    @property
+    def handshakes(self) -> list[list[tuple[str, str]]]:
+        return parse_trace_handshakes(self.trace)
+
+    def resumed(self) -> list[bool]:
+        """Per connection: did the server skip its Certificate (abbreviated handshake)?"""
+        return [("sent", "Certificate") not in hs for hs in self.handshakes]
 
     def describe(self) -> str:
         """Diagnostics for assertion messages."""
@@ -478,8 +513,13 @@ def _feed(conn, sock, data: bytes, view: PeerView, on_data=None) -> bool:
 
 
 def echo(conn, data: bytes) -> None:
-    """Server handler: send every piece of application data straight back."""
-    conn.send(data)
+    """Server handler: send every piece of application data straight back.
+
+    Data that arrives in the same read as the peer's close_notify cannot be echoed any more
+    (our side has answered close_notify already), so it is only recorded.
+    """
+    if not conn.closed:
+        conn.send(data)
 
 
 def _serve_one(config, sock, handler, view: PeerView) -> None:

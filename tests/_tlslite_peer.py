@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import pathlib
 import socket
 import threading
 import time
@@ -61,8 +62,8 @@ def tlslite_credentials(cert, key):
     """(X509CertChain, private key) for tlslite from PEM files."""
     api = require_tlslite()
     chain = api.X509CertChain()
-    chain.parsePemList(open(cert, encoding="ascii").read())
-    return chain, api.parsePEMKey(open(key, encoding="ascii").read(), private=True)
+    chain.parsePemList(pathlib.Path(cert).read_text(encoding="ascii"))
+    return chain, api.parsePEMKey(pathlib.Path(key).read_text(encoding="ascii"), private=True)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from _peers import (
     connect_tls12fast,
     keys,  # noqa: F401 (fixture)
     require_openssl,
+    reversed_line,
     run_openssl_client,
     serve_tls12fast,
     server_config,
@@ -31,11 +32,6 @@ pytestmark = pytest.mark.interop
 @pytest.fixture(scope="module", autouse=True)
 def openssl():
     return require_openssl()
-
-
-def reversed_line(line: bytes) -> bytes:
-    """What `s_server -rev` sends back for one newline-terminated line."""
-    return line[:-1][::-1] + b"\n"
 
 
 # ---------------------------------------------------------------------------------------
@@ -218,3 +214,4 @@ def test_client_mac_then_encrypt(pki, twin):
         view = connect_tls12fast(cfg, port=srv.port, data=line)
     assert view.received == reversed_line(line)
     assert "encrypt_then_mac" not in srv.server_hellos[0].extensions
+

@@ -8,6 +8,8 @@
 # the certificate the test configured.
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -33,7 +35,7 @@ def tlslite():
 
 
 def leaf_der(path) -> bytes:
-    return x509.load_pem_x509_certificates(open(path, "rb").read())[0].public_bytes(Encoding.DER)
+    return x509.load_pem_x509_certificates(pathlib.Path(path).read_bytes())[0].public_bytes(Encoding.DER)
 
 
 def key_exchange_summary(traced, direction: str) -> str:
@@ -184,3 +186,4 @@ def test_tlslite_client_without_ems(pki, keys, twin):
             tlslite_connect(srv.port, settings=settings, data=b"legacy")
         srv.wait(5)
     assert isinstance(srv.views[0].error, t.TLSError)
+
