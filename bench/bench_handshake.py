@@ -10,6 +10,7 @@ pytest-benchmark group with the four stacks side by side:
   handshake.full.ecdhe_ecdsa  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, P-256 cert, x25519
   handshake.full.rsa          TLS_RSA_WITH_AES_128_GCM_SHA256 (RSA key transport), RSA-2048
   handshake.full.dhe_rsa      TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, ffdhe2048 (RFC 7919)
+  handshake.resumed.session_id / .ticket   ECDHE-RSA session resumed by ID / RFC 5077 ticket
 
 Fairness: same certificates (leaf + intermediate from tests/_pki.py), same suite, TLS 1.2,
 extended master secret on, session tickets off and no session resumption. tls12fast and
@@ -17,7 +18,9 @@ stdlib ssl both verify the server chain and host name (ssl: CERT_REQUIRED +
 check_hostname). tlslite-ng cannot verify X.509 chains, so its rows do no verification (and
 it runs over a non-blocking socketpair with its generator handshake API, since it has no
 memory-BIO mode). stdlib ssl's server keeps its internal session-ID cache (Python cannot
-turn it off); nothing ever resumes from it.
+turn it off); nothing ever resumes from it in the full-handshake groups. In the resumed
+groups the ssl server sends close_notify (OpenSSL evicts sessions whose connection was freed
+without one), a few microseconds the other stacks do not spend.
 """
 from __future__ import annotations
 
@@ -187,4 +190,149 @@ def bench_handshake_full(benchmark, pki, ffdhe2048_pem, stack, scenario):
     benchmark.extra_info["scenario"] = f"handshake.full.{scenario}"
     run = make_runner(stack, pki, scenario, ffdhe2048_pem)
     run()  # warm up (and fail loudly before timing if the handshake does not work)
+    benchmark(run)
+
+
+# ---------------------------------------------------------------------------------------
+# Resumed handshakes (RFC 5246 §7.4.1.3 session ID, RFC 5077 ticket): ECDHE-RSA suite,
+# the client offers the session of one earlier full handshake every time; each iteration
+# is one abbreviated handshake (new connection objects on both sides).
+
+RESUME_SCENARIO = "ecdhe_rsa"
+
+
+def tls12fast_resume_runner(pki, kind, backend):
+    suite, _, groups, _ = SCENARIOS[RESUME_SCENARIO]
+    key = t.CertifiedKey.load(str(pki.rsa_cert), str(pki.rsa_key))
+    scfg = t.ServerConfig([key], cipher_suites=[suite], groups=groups, backend=backend,
+                          session_cache=t.MemorySessionCache() if kind == "session_id" else None,
+                          tickets=t.TicketKeys() if kind == "ticket" else None)
+    ccfg = t.ClientConfig(cafile=str(pki.ca_file), cipher_suites=[suite], groups=groups,
+                          session_store=None, offer_ticket=kind == "ticket", backend=backend)
+
+    def handshake(session):
+        client = t.ClientConnection(ccfg, server_name="localhost", session=session)
+        server = t.ServerConnection(scfg)
+        data = client.data_to_send()
+        for _ in range(10):
+            server.receive_data(data)
+            client.receive_data(server.data_to_send())
+            data = client.data_to_send()
+            if not data and client.handshake_complete and server.handshake_complete:
+                break
+        assert client.handshake_complete and server.handshake_complete
+        return client
+
+    session = handshake(None).session
+    if handshake(session).resumption != kind:
+        pytest.skip(f"TLS12FAST DID NOT RESUME BY {kind.upper()}: resumption missing or broken")
+
+    def run():
+        client = handshake(session)
+        assert client.resumption == kind, f"expected a {kind} resumption, got {client.resumption}"
+        return client
+
+    return run
+
+
+def ssl_resume_runner(pki, kind):
+    _, _, _, openssl_name = SCENARIOS[RESUME_SCENARIO]
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    sctx.load_cert_chain(str(pki.rsa_cert), str(pki.rsa_key))
+    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    cctx.load_verify_locations(str(pki.ca_file))
+    for ctx in (sctx, cctx):
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(openssl_name)
+        if kind == "session_id":
+            ctx.options |= ssl.OP_NO_TICKET
+
+    def handshake(session):
+        c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+        client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost", session=session)
+        server = sctx.wrap_bio(s_in, s_out, server_side=True)
+        done = [False, False]
+        for _ in range(10):
+            for i, (obj, out, peer_in) in enumerate(((client, c_out, s_in), (server, s_out, c_in))):
+                if not done[i]:
+                    try:
+                        obj.do_handshake()
+                        done[i] = True
+                    except ssl.SSLWantReadError:
+                        pass
+                peer_in.write(out.read())
+            if all(done):
+                break
+        assert all(done)
+        # OpenSSL drops a session from the server cache when its connection is freed
+        # without close_notify (ssl_clear_bad_session), so the server closes cleanly.
+        try:
+            server.unwrap()
+        except ssl.SSLWantReadError:
+            pass
+        return client
+
+    session = handshake(None).session
+
+    def run():
+        client = handshake(session)
+        assert client.session_reused
+        return client
+
+    return run
+
+
+def tlslite_resume_runner(pki, kind):
+    from tlslite.api import SessionCache, TLSConnection
+
+    from _tlslite_peer import tlslite_credentials, tlslite_settings
+
+    suite, _, _, _ = SCENARIOS[RESUME_SCENARIO]
+    chain, key = tlslite_credentials(pki.rsa_cert, pki.rsa_key)
+    settings = tlslite_settings(suite, curves=["x25519"])
+    if kind == "ticket":
+        settings.ticketKeys = [bytes(range(32))]
+    cache = SessionCache() if kind == "session_id" else None
+
+    def handshake(session):
+        a, b = socket.socketpair()
+        with a, b:
+            a.setblocking(False)
+            b.setblocking(False)
+            client, server = TLSConnection(a), TLSConnection(b)
+            steps = [client.handshakeClientCert(settings=settings, serverName="localhost", session=session,
+                                                async_=True),
+                     server.handshakeServerAsync(certChain=chain, privateKey=key, settings=settings,
+                                                 sessionCache=cache)]
+            while steps:
+                for step in list(steps):
+                    try:
+                        next(step)
+                    except StopIteration:
+                        steps.remove(step)
+        return client
+
+    session = handshake(None).session
+
+    def run():
+        client = handshake(session)
+        if not client.resumed:
+            pytest.skip(f"tlslite-ng did not resume by {kind} in TLS 1.2")
+        return client
+
+    return run
+
+
+@pytest.mark.parametrize("kind", ["session_id", "ticket"])
+def bench_handshake_resumed(benchmark, pki, stack, kind):
+    benchmark.group = f"handshake.resumed.{kind}"
+    benchmark.extra_info["stack"] = stack
+    benchmark.extra_info["scenario"] = f"handshake.resumed.{kind}"
+    if stack.startswith("tls12fast"):
+        run = tls12fast_resume_runner(pki, kind, stack.split("-")[1])
+    elif stack == "stdlib-ssl":
+        run = ssl_resume_runner(pki, kind)
+    else:
+        run = tlslite_resume_runner(pki, kind)
+    run()
     benchmark(run)
