@@ -169,6 +169,17 @@ def test_our_client_to_stdlib_server(pki, twin, suite, dh_file):
     assert peer.echo(ours, b"pong" * 9000) == b"pong" * 9000
 
 
+def test_default_tls13_capable_stdlib_client(pki, twin):
+    # OpenSSL offers TLS 1.3 and checks the RFC 8446 §4.1.3 downgrade sentinel.
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(pki.ca_file)
+    ours = _our_server(pki, twin)
+    peer = MemoryPeer(ctx, server_side=False)
+    peer.run(ours)
+    assert peer.obj.version() == "TLSv1.2"
+    assert peer.echo(ours, b"negotiated down") == b"negotiated down"
+
+
 def test_alpn_both_directions(pki, twin):
     ours = _our_server(pki, twin, alpn_protocols=["h2", "http/1.1"])
     peer = MemoryPeer(_stdlib_client_ctx(pki, alpn=["http/1.1", "h2"]), server_side=False)

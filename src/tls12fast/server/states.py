@@ -13,8 +13,10 @@
 # ExpectFinished with `hs.resuming` set (ExpectFinished already skips its own CCS +
 # Finished then), so the states below are shared.
 # Version rules: RFC 5246 App. E.1 (a higher legacy_version negotiates 1.2), RFC 8446
-# §4.2.1 (supported_versions must list 0x0303) and §4.1.3 (downgrade sentinel in
-# ServerHello.random for a 1.3-capable client), RFC 7507 (TLS_FALLBACK_SCSV).
+# §4.2.1 (supported_versions must list 0x0303), RFC 7507 (TLS_FALLBACK_SCSV). The RFC 8446
+# §4.1.3 downgrade sentinel ("DOWNGRD\x01" in ServerHello.random) is deliberately NOT set:
+# only a server that itself speaks TLS 1.3 may set it, and a 1.3-capable client aborts
+# with illegal_parameter when a server sends it, which would break every such client.
 from __future__ import annotations
 
 import datetime
@@ -58,8 +60,6 @@ __all__ = [
 ]
 
 _TLS12 = 0x0303
-_TLS13 = 0x0304
-_DOWNGRADE_TLS12 = b"DOWNGRD\x01"  # RFC 8446 §4.1.3
 _CERT_TYPES = [1, 64]  # rsa_sign, ecdsa_sign (RFC 5246 §7.4.4, RFC 8422 §5.5)
 
 
@@ -81,19 +81,18 @@ def _now(conn):
     return datetime.datetime.fromtimestamp(conn._config.clock(), datetime.timezone.utc)
 
 
-def _check_version(hello) -> bool:
-    """Apply the version rules; return True when the client also offers TLS 1.3."""
+def _check_version(hello) -> None:
+    """Apply the version rules (TLS 1.2 must be offered; RFC 7507 fallback check)."""
     versions = hello.find(ET.supported_versions)
     if versions is not None:
         if _TLS12 not in versions.versions:
             raise ProtocolVersionError("client does not offer TLS 1.2")
-        return _TLS13 in versions.versions
+        return
     if hello.version < _TLS12:
         if TLS_FALLBACK_SCSV in hello.cipher_suites:
             raise RemoteProtocolError("client fell back below TLS 1.2",
                                       AlertDescription.inappropriate_fallback)
         raise ProtocolVersionError("client offers only versions below TLS 1.2")
-    return False
 
 
 def _choose_alpn(config, hello) -> bytes | None:
@@ -114,7 +113,7 @@ class ExpectClientHello(State):
 
     def handle(self, conn, ch, raw):
         config = conn._config
-        tls13_client = _check_version(ch)
+        _check_version(ch)
         if 0 not in ch.compression_methods:
             raise IllegalParameter("client does not offer null compression")
         conn._records.reader.legacy_version_ok = False
@@ -137,10 +136,7 @@ class ExpectClientHello(State):
                      and ch.find(ET.encrypt_then_mac) is not None)
         conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
         hs = _Handshake(ch, choice)
-        server_random = os.urandom(32)
-        if tls13_client:
-            server_random = server_random[:24] + _DOWNGRADE_TLS12
-        conn._server_random = server_random
+        conn._server_random = server_random = os.urandom(32)
         conn._session_id = os.urandom(32) if config.session_cache is not None else b""
 
         extensions = []
