@@ -19,34 +19,16 @@
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.string cimport memcpy
 
+from tls12fast._openssl cimport (
+    EVP_MAX_MD_SIZE, EVP_MD, EVP_MD_fetch, HMAC_CTX, HMAC_CTX_free, HMAC_CTX_new, HMAC_Final,
+    HMAC_Init_ex, HMAC_Update, OPENSSL_cleanse,
+)
+
 import operator
 
 from tls12fast.errors import ConfigurationError, InternalError
 
 __all__ = ["prf", "p_hash"]
-
-
-cdef extern from "openssl/evp.h" nogil:
-    ctypedef struct EVP_MD:
-        pass
-    ctypedef struct ENGINE:
-        pass
-    enum: EVP_MAX_MD_SIZE
-    EVP_MD *EVP_MD_fetch(void *libctx, const char *algorithm, const char *properties)
-
-
-cdef extern from "openssl/crypto.h" nogil:
-    void OPENSSL_cleanse(void *ptr, size_t len)
-
-
-cdef extern from "openssl/hmac.h" nogil:
-    ctypedef struct HMAC_CTX:
-        pass
-    HMAC_CTX *HMAC_CTX_new()
-    void HMAC_CTX_free(HMAC_CTX *ctx)
-    int HMAC_Init_ex(HMAC_CTX *ctx, const void *key, int len, const EVP_MD *md, ENGINE *impl)
-    int HMAC_Update(HMAC_CTX *ctx, const unsigned char *data, size_t len)
-    int HMAC_Final(HMAC_CTX *ctx, unsigned char *md, unsigned int *len)
 
 
 # RFC 5246 §5 leaves the output length to the caller; 64 KiB bounds the work per call.

@@ -30,6 +30,16 @@ from libc.stdint cimport uint8_t, uint64_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy, memmove, memset
 
+from tls12fast._openssl cimport (
+    CRYPTO_memcmp, EVP_aes_128_cbc, EVP_aes_128_gcm, EVP_aes_256_cbc, EVP_aes_256_gcm,
+    EVP_chacha20_poly1305, EVP_CIPHER, EVP_CIPHER_CTX, EVP_CIPHER_CTX_ctrl, EVP_CIPHER_CTX_free,
+    EVP_CIPHER_CTX_new, EVP_CIPHER_CTX_set_padding, EVP_CipherFinal_ex, EVP_CipherInit_ex,
+    EVP_CipherUpdate, EVP_CTRL_AEAD_GET_TAG, EVP_CTRL_AEAD_SET_TAG, EVP_DigestInit_ex,
+    EVP_DigestUpdate, EVP_MD, EVP_MD_CTX, EVP_MD_CTX_free, EVP_MD_CTX_new, EVP_sha1, EVP_sha256,
+    EVP_sha384, HMAC_CTX, HMAC_CTX_free, HMAC_CTX_new, HMAC_Final, HMAC_Init_ex, HMAC_Update,
+    RAND_bytes,
+)
+
 from tls12fast.errors import (
     BadRecordMac,
     ConfigurationError,
@@ -39,50 +49,6 @@ from tls12fast.errors import (
     RecordOverflow,
     UnexpectedMessage,
 )
-
-cdef extern from "openssl/evp.h" nogil:
-    ctypedef struct ENGINE
-    ctypedef struct EVP_CIPHER
-    ctypedef struct EVP_CIPHER_CTX
-    ctypedef struct EVP_MD
-    ctypedef struct EVP_MD_CTX
-    int EVP_CTRL_AEAD_GET_TAG
-    int EVP_CTRL_AEAD_SET_TAG
-    EVP_CIPHER_CTX* EVP_CIPHER_CTX_new()
-    void EVP_CIPHER_CTX_free(EVP_CIPHER_CTX* ctx)
-    int EVP_CipherInit_ex(EVP_CIPHER_CTX* ctx, const EVP_CIPHER* cipher, ENGINE* impl,
-                          const unsigned char* key, const unsigned char* iv, int enc)
-    int EVP_CipherUpdate(EVP_CIPHER_CTX* ctx, unsigned char* out, int* outl,
-                         const unsigned char* inp, int inl)
-    int EVP_CipherFinal_ex(EVP_CIPHER_CTX* ctx, unsigned char* out, int* outl)
-    int EVP_CIPHER_CTX_ctrl(EVP_CIPHER_CTX* ctx, int type, int arg, void* ptr)
-    int EVP_CIPHER_CTX_set_padding(EVP_CIPHER_CTX* ctx, int pad)
-    const EVP_CIPHER* EVP_aes_128_gcm()
-    const EVP_CIPHER* EVP_aes_256_gcm()
-    const EVP_CIPHER* EVP_chacha20_poly1305()
-    const EVP_CIPHER* EVP_aes_128_cbc()
-    const EVP_CIPHER* EVP_aes_256_cbc()
-    const EVP_MD* EVP_sha1()
-    const EVP_MD* EVP_sha256()
-    const EVP_MD* EVP_sha384()
-    EVP_MD_CTX* EVP_MD_CTX_new()
-    void EVP_MD_CTX_free(EVP_MD_CTX* ctx)
-    int EVP_DigestInit_ex(EVP_MD_CTX* ctx, const EVP_MD* md, ENGINE* impl)
-    int EVP_DigestUpdate(EVP_MD_CTX* ctx, const void* d, size_t cnt)
-
-cdef extern from "openssl/hmac.h" nogil:
-    ctypedef struct HMAC_CTX
-    HMAC_CTX* HMAC_CTX_new()
-    void HMAC_CTX_free(HMAC_CTX* ctx)
-    int HMAC_Init_ex(HMAC_CTX* ctx, const void* key, int key_len, const EVP_MD* md, ENGINE* impl)
-    int HMAC_Update(HMAC_CTX* ctx, const unsigned char* data, size_t n)
-    int HMAC_Final(HMAC_CTX* ctx, unsigned char* md, unsigned int* n)
-
-cdef extern from "openssl/rand.h" nogil:
-    int RAND_bytes(unsigned char* buf, int num)
-
-cdef extern from "openssl/crypto.h" nogil:
-    int CRYPTO_memcmp(const void* a, const void* b, size_t n)
 
 __all__ = [
     "MAX_PLAINTEXT",
