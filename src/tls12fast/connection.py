@@ -111,7 +111,8 @@ class Connection:
         self._etm = False
         self._alpn: str | None = None
         self._server_name: str | None = None
-        self._peer_certificates: list = []
+        self._peer_certificates: list = []  # x509.Certificate objects
+        self._peer_chain: tuple = ()  # the same chain as received, DER
         self._resumption: str | None = None
         self._session = None
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import ipaddress
 import os
 
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from ..connection import Connection
 from ..errors import ConfigurationError
 from ..messages import (
@@ -105,7 +103,7 @@ class ClientConnection(Connection):
             extended_master_secret=self._ems,
             server_name=self._server_name,
             alpn_protocol=self._alpn.encode("utf-8") if self._alpn is not None else None,
-            peer_chain=tuple(c.public_bytes(Encoding.DER) for c in self._peer_certificates),
+            peer_chain=self._peer_chain,
             created_at=self._config.clock(),
             lifetime=lifetime,
             session_id=self._session_id,

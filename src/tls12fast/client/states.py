@@ -147,6 +147,7 @@ class ExpectCertificate(State):
             raise CertificateError("certificate key does not match the cipher suite",
                                    AlertDescription.unsupported_certificate)
         conn._peer_certificates = certs
+        conn._peer_chain = tuple(bytes(der) for der in msg.certificates)
         self.hs.server_key = key
         conn.transcript.add(raw)
         if conn._suite.kx == "RSA":

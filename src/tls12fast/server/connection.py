@@ -2,8 +2,6 @@
 # handshake (see connection.py for the I/O model). Not thread-safe.
 from __future__ import annotations
 
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from ..connection import Connection
 from ..sessions import SessionState
 from .states import ExpectClientHello
@@ -36,7 +34,7 @@ class ServerConnection(Connection):
             extended_master_secret=self._ems,
             server_name=self._server_name or None,
             alpn_protocol=self._alpn.encode("utf-8") if self._alpn is not None else None,
-            peer_chain=tuple(c.public_bytes(Encoding.DER) for c in self._peer_certificates),
+            peer_chain=self._peer_chain,
             created_at=self._config.clock(),
             lifetime=lifetime,
             session_id=self._session_id,

@@ -211,6 +211,7 @@ class ExpectCertificate(State):
         except ValueError:
             raise CertificateError("unparseable client certificate") from None
         conn._peer_certificates = certs
+        conn._peer_chain = tuple(bytes(der) for der in msg.certificates)
         self.hs.client_key = certs[0].public_key()
         return ExpectClientKx(self.hs)
 
