@@ -17,47 +17,34 @@
 #   The 64-bit sequence number never wraps (InternalError). EVP calls on records of at
 #   least _NOGIL_MIN bytes run without the GIL; a busy flag turns concurrent use of one
 #   object from several threads into LocalProtocolError instead of memory corruption.
-# - Lucky 13 (MAC-then-encrypt open, the OpenSSL/s2n constant-time approach): the padding
-#   byte is checked against every byte of the maximal 256-byte window with masks (no
-#   branch on secret data); a bad padding is treated as a zero-length pad; the HMAC is
-#   computed over the resulting length and then topped up with dummy hash compression
-#   blocks so the total number of compressions equals that of the longest possible input;
-#   the received MAC is copied out with a mask scan over its possible positions and
-#   compared with CRYPTO_memcmp; one branch on the combined result at the very end.
+# - The nogil libcrypto operations (AAD, AEAD seal/open, CBC, keyed HMAC) and the
+#   constant-time Lucky 13 check for MAC-then-encrypt live in _record_evp.pxd (header-only).
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t, uint64_t
 from libc.stdlib cimport free, realloc
-from libc.string cimport memcpy, memmove, memset
+from libc.string cimport memcpy, memmove
 
 from tls12fast._openssl cimport (
     CRYPTO_memcmp, EVP_aes_128_cbc, EVP_aes_128_gcm, EVP_aes_256_cbc, EVP_aes_256_gcm,
-    EVP_chacha20_poly1305, EVP_CIPHER, EVP_CIPHER_CTX, EVP_CIPHER_CTX_ctrl, EVP_CIPHER_CTX_free,
-    EVP_CIPHER_CTX_new, EVP_CIPHER_CTX_set_padding, EVP_CipherFinal_ex, EVP_CipherInit_ex,
-    EVP_CipherUpdate, EVP_CTRL_AEAD_GET_TAG, EVP_CTRL_AEAD_SET_TAG, EVP_DigestInit_ex,
-    EVP_DigestUpdate, EVP_MD, EVP_MD_CTX, EVP_MD_CTX_free, EVP_MD_CTX_new, EVP_sha1, EVP_sha256,
-    EVP_sha384, HMAC_CTX, HMAC_CTX_free, HMAC_CTX_new, HMAC_Final, HMAC_Init_ex, HMAC_Update,
-    RAND_bytes,
+    EVP_chacha20_poly1305, EVP_CIPHER, EVP_CIPHER_CTX, EVP_CIPHER_CTX_free, EVP_CIPHER_CTX_new,
+    EVP_CIPHER_CTX_set_padding, EVP_CipherInit_ex, EVP_MD, EVP_MD_CTX, EVP_MD_CTX_free,
+    EVP_MD_CTX_new, EVP_sha1, EVP_sha256, EVP_sha384, HMAC_CTX, HMAC_CTX_free, HMAC_CTX_new,
+    HMAC_Init_ex,
+)
+from tls12fast._record_evp cimport (
+    AEAD_TAG, MAX_MAC, aead_nonce, aead_open, aead_seal, cbc_crypt, cbc_seal, mte_check, put_u64,
+    record_aad, record_hmac,
 )
 
 from tls12fast.errors import (
-    BadRecordMac,
-    ConfigurationError,
-    InternalError,
-    LocalProtocolError,
-    ProtocolVersionError,
-    RecordOverflow,
-    UnexpectedMessage,
+    BadRecordMac, ConfigurationError, InternalError, LocalProtocolError, ProtocolVersionError,
+    RecordOverflow, UnexpectedMessage,
 )
 
 __all__ = [
-    "MAX_PLAINTEXT",
-    "MAX_CIPHERTEXT",
-    "RECORD_HEADER_LEN",
-    "RecordReader",
-    "RecordWriter",
-    "NullProtection",
-    "new_protection",
+    "MAX_PLAINTEXT", "MAX_CIPHERTEXT", "RECORD_HEADER_LEN", "RecordReader", "RecordWriter",
+    "NullProtection", "new_protection",
 ]
 
 MAX_PLAINTEXT = 16384
@@ -68,49 +55,14 @@ cdef enum:
     _MAX_PT = 16384
     _MAX_CT = 18432
     _HDR = 5
-    _TAG = 16
     _BLOCK = 16
-    _MAX_MAC = 48
     _NOGIL_MIN = 4096
 
 cdef uint64_t _SEQ_LIMIT = 0xFFFFFFFFFFFFFFFFULL  # a record at this number would wrap
-cdef uint8_t _ZEROS[512]
-memset(_ZEROS, 0, 512)
 
 _AEAD_KEYS = {"AES-128-GCM": 16, "AES-256-GCM": 32, "CHACHA20-POLY1305": 32}
 _CBC_KEYS = {"AES-128-CBC": 16, "AES-256-CBC": 32}
 _MACS = {"sha1": 20, "sha256": 32, "sha384": 48}
-
-
-# --- constant-time helpers (OpenSSL include/internal/constant_time.h) -------------------
-cdef inline size_t _ct_msb(size_t a) noexcept nogil:
-    return <size_t>0 - (a >> (sizeof(size_t) * 8 - 1))
-
-cdef inline size_t _ct_lt(size_t a, size_t b) noexcept nogil:
-    return _ct_msb(a ^ ((a ^ b) | ((a - b) ^ b)))
-
-cdef inline size_t _ct_ge(size_t a, size_t b) noexcept nogil:
-    return ~_ct_lt(a, b)
-
-cdef inline size_t _ct_eq(size_t a, size_t b) noexcept nogil:
-    cdef size_t x = a ^ b
-    return _ct_msb(~x & (x - 1))
-
-
-cdef inline void _put_u64(uint8_t* p, uint64_t v) noexcept nogil:
-    cdef int i
-    for i in range(8):
-        p[7 - i] = <uint8_t>(v >> (8 * i))
-
-
-cdef inline void _aad(uint8_t* p, uint64_t seq, int content_type, size_t length) noexcept nogil:
-    # seq(8) ‖ type(1) ‖ version 0x0303(2) ‖ length(2): RFC 5246 §6.2.3.3 / §6.2.3.1.
-    _put_u64(p, seq)
-    p[8] = <uint8_t>content_type
-    p[9] = 3
-    p[10] = 3
-    p[11] = <uint8_t>(length >> 8)
-    p[12] = <uint8_t>length
 
 
 cdef class _Protection:
@@ -202,36 +154,6 @@ cdef EVP_CIPHER_CTX* _new_cipher_ctx(const EVP_CIPHER* cipher, const uint8_t* ke
     return ctx
 
 
-cdef int _aead_seal(EVP_CIPHER_CTX* ctx, const uint8_t* nonce, const uint8_t* aad,
-                    const uint8_t* src, int n, uint8_t* out) noexcept nogil:
-    # Writes n ciphertext bytes then the 16-byte tag to out; 1 on success.
-    cdef int outl = 0
-    if EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1) != 1:
-        return 0
-    if EVP_CipherUpdate(ctx, NULL, &outl, aad, 13) != 1:
-        return 0
-    if n and EVP_CipherUpdate(ctx, out, &outl, src, n) != 1:
-        return 0
-    if EVP_CipherFinal_ex(ctx, out + n, &outl) != 1:
-        return 0
-    return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, _TAG, out + n) == 1
-
-
-cdef int _aead_open(EVP_CIPHER_CTX* ctx, const uint8_t* nonce, const uint8_t* aad,
-                    const uint8_t* src, int n, uint8_t* out) noexcept nogil:
-    # src holds n ciphertext bytes then the tag; 1 if the tag verified.
-    cdef int outl = 0
-    if EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 0) != 1:
-        return 0
-    if EVP_CipherUpdate(ctx, NULL, &outl, aad, 13) != 1:
-        return 0
-    if n and EVP_CipherUpdate(ctx, out, &outl, src, n) != 1:
-        return 0
-    if EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, _TAG, <void*>(src + n)) != 1:
-        return 0
-    return EVP_CipherFinal_ex(ctx, out + n, &outl) == 1
-
-
 cdef class _AeadProtection(_Protection):
     """AES-GCM (RFC 5288) or ChaCha20-Poly1305 (RFC 7905)."""
 
@@ -260,36 +182,26 @@ cdef class _AeadProtection(_Protection):
         EVP_CIPHER_CTX_free(self._enc)
         EVP_CIPHER_CTX_free(self._dec)
 
-    cdef inline void _nonce(self, uint8_t* nonce, uint64_t seq) noexcept:
-        cdef int i
-        if self._explicit:
-            memcpy(nonce, self._iv, 4)
-            _put_u64(nonce + 4, seq)
-        else:
-            memcpy(nonce, self._iv, 12)
-            for i in range(8):
-                nonce[11 - i] ^= <uint8_t>(seq >> (8 * i))
-
     cdef size_t _sealed_len(self, size_t n) noexcept:
-        return n + _TAG + (8 if self._explicit else 0)
+        return n + AEAD_TAG + (8 if self._explicit else 0)
 
     cdef size_t _seal_into(self, int ct, const uint8_t* src, size_t n, uint8_t* out) except? 0:
         cdef uint8_t nonce[12]
         cdef uint8_t aad[13]
         cdef int ok
         self._check()
-        self._nonce(nonce, self._seq)
-        _aad(aad, self._seq, ct, n)
+        aead_nonce(nonce, self._iv, self._explicit, self._seq)
+        record_aad(aad, self._seq, ct, n)
         if self._explicit:
-            _put_u64(out, self._seq)  # the explicit nonce is the sequence number
+            put_u64(out, self._seq)  # the explicit nonce is the sequence number
             out += 8
         if n >= _NOGIL_MIN:
             self._busy = True
             with nogil:
-                ok = _aead_seal(self._enc, nonce, aad, src, <int>n, out)
+                ok = aead_seal(self._enc, nonce, aad, src, <int>n, out)
             self._busy = False
         else:
-            ok = _aead_seal(self._enc, nonce, aad, src, <int>n, out)
+            ok = aead_seal(self._enc, nonce, aad, src, <int>n, out)
         if not ok:
             raise InternalError("OpenSSL AEAD encryption failed")
         self._seq += 1
@@ -301,24 +213,24 @@ cdef class _AeadProtection(_Protection):
         cdef int ok
         cdef size_t skip = 8 if self._explicit else 0
         self._check()
-        if n < skip + _TAG:
+        if n < skip + AEAD_TAG:
             raise BadRecordMac("record too short")
-        n -= skip + _TAG
+        n -= skip + AEAD_TAG
         if self._explicit:
             memcpy(nonce, self._iv, 4)
             memcpy(nonce + 4, src, 8)  # RFC 5288 §3: nonce_explicit comes from the record
         else:
-            self._nonce(nonce, self._seq)
-        _aad(aad, self._seq, ct, n)
+            aead_nonce(nonce, self._iv, False, self._seq)
+        record_aad(aad, self._seq, ct, n)
         out = PyBytes_FromStringAndSize(NULL, n)
         cdef uint8_t* dst = <uint8_t*>PyBytes_AS_STRING(out)
         if n >= _NOGIL_MIN:
             self._busy = True
             with nogil:
-                ok = _aead_open(self._dec, nonce, aad, src + skip, <int>n, dst)
+                ok = aead_open(self._dec, nonce, aad, src + skip, <int>n, dst)
             self._busy = False
         else:
-            ok = _aead_open(self._dec, nonce, aad, src + skip, <int>n, dst)
+            ok = aead_open(self._dec, nonce, aad, src + skip, <int>n, dst)
         if not ok:
             raise BadRecordMac("bad record MAC")
         self._seq += 1
@@ -368,40 +280,14 @@ cdef class _CbcProtection(_Protection):
             return _BLOCK + (n + _BLOCK) // _BLOCK * _BLOCK + self._mac_len
         return _BLOCK + (n + self._mac_len + _BLOCK) // _BLOCK * _BLOCK
 
-    cdef int _mac(self, const uint8_t* hdr, const uint8_t* data, size_t n,
-                  uint8_t* out) noexcept nogil:
-        # HMAC(mac_key, hdr[13] ‖ data[n]) from the precomputed keyed state.
-        cdef unsigned int outl = 0
-        return (HMAC_Init_ex(self._hmac, NULL, 0, NULL, NULL) == 1
-                and HMAC_Update(self._hmac, hdr, 13) == 1
-                and HMAC_Update(self._hmac, data, n) == 1
-                and HMAC_Final(self._hmac, out, &outl) == 1)
-
-    cdef int _cbc(self, EVP_CIPHER_CTX* ctx, const uint8_t* iv, const uint8_t* src, size_t n,
-                  uint8_t* out, int enc) noexcept nogil:
-        cdef int outl = 0
-        return (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, enc) == 1
-                and EVP_CipherUpdate(ctx, out, &outl, src, <int>n) == 1)
-
     cdef size_t _seal_into(self, int ct, const uint8_t* src, size_t n, uint8_t* out) except? 0:
-        cdef uint8_t hdr[13]
         cdef size_t total = self._sealed_len(n)
-        cdef size_t body = total - _BLOCK - (self._mac_len if self._etm else 0)
-        cdef size_t fill = body - n - (0 if self._etm else self._mac_len)  # pad bytes incl. length
-        cdef int ok = 1
+        cdef int ok
         self._check()
-        if RAND_bytes(out, _BLOCK) != 1:
+        ok = cbc_seal(self._enc, self._hmac, self._mac_len, self._etm, self._seq, ct, src, n,
+                      out, total)
+        if ok < 0:
             raise InternalError("OpenSSL RAND_bytes failed")
-        if n:
-            memcpy(out + _BLOCK, src, n)
-        if not self._etm:
-            _aad(hdr, self._seq, ct, n)
-            ok = self._mac(hdr, src, n, out + _BLOCK + n)
-        memset(out + total - fill - (self._mac_len if self._etm else 0), <int>(fill - 1), fill)
-        ok = ok and self._cbc(self._enc, out, out + _BLOCK, body, out + _BLOCK, 1)
-        if ok and self._etm:
-            _aad(hdr, self._seq, ct, _BLOCK + body)
-            ok = self._mac(hdr, out, _BLOCK + body, out + _BLOCK + body)
         if not ok:
             raise InternalError("OpenSSL CBC/HMAC failed")
         self._seq += 1
@@ -409,7 +295,7 @@ cdef class _CbcProtection(_Protection):
 
     cdef object _open(self, int ct, const uint8_t* src, size_t n):
         cdef uint8_t hdr[13]
-        cdef uint8_t expected[_MAX_MAC]
+        cdef uint8_t expected[MAX_MAC]
         cdef size_t mac_len = self._mac_len
         cdef size_t body, pad, i
         cdef uint8_t* pt
@@ -418,13 +304,13 @@ cdef class _CbcProtection(_Protection):
             if n < 2 * _BLOCK + mac_len or (n - mac_len) % _BLOCK:
                 raise BadRecordMac("bad record length")
             body = n - mac_len
-            _aad(hdr, self._seq, ct, body)
-            if not self._mac(hdr, src, body, expected) or \
+            record_aad(hdr, self._seq, ct, body)
+            if not record_hmac(self._hmac, hdr, src, body, expected) or \
                     CRYPTO_memcmp(expected, src + body, mac_len) != 0:
                 raise BadRecordMac("bad record MAC")
             tmp = PyBytes_FromStringAndSize(NULL, body - _BLOCK)
             pt = <uint8_t*>PyBytes_AS_STRING(tmp)
-            if not self._cbc(self._dec, src, src + _BLOCK, body - _BLOCK, pt, 0):
+            if not cbc_crypt(self._dec, src, src + _BLOCK, body - _BLOCK, pt, 0):
                 raise InternalError("OpenSSL CBC decryption failed")
             # The MAC is verified, so the padding is public: a plain check is fine.
             body -= _BLOCK
@@ -441,46 +327,21 @@ cdef class _CbcProtection(_Protection):
         return out
 
     cdef object _open_mte(self, int ct, const uint8_t* src, size_t n):
-        """MAC-then-encrypt open with the Lucky 13 countermeasures described at the top."""
-        cdef uint8_t hdr[13]
-        cdef uint8_t expected[_MAX_MAC]
-        cdef uint8_t received[_MAX_MAC]
-        cdef size_t mac_len = self._mac_len, bs = self._hash_block, lf = self._length_field
-        cdef size_t i, j, m, pad, good, mask, strip, data_len, blocks, window, lo
-        cdef int ok
-        if n < _BLOCK + mac_len + 1 or n % _BLOCK:
+        """MAC-then-encrypt open with the Lucky 13 countermeasures (_record_evp.mte_check)."""
+        cdef size_t m, data_len = 0
+        cdef int verdict
+        if n < _BLOCK + self._mac_len + 1 or n % _BLOCK:
             raise BadRecordMac("bad record length")
         m = n - _BLOCK
         tmp = PyBytes_FromStringAndSize(NULL, m)
         cdef uint8_t* pt = <uint8_t*>PyBytes_AS_STRING(tmp)
-        if not self._cbc(self._dec, src, src + _BLOCK, m, pt, 0):
+        if not cbc_crypt(self._dec, src, src + _BLOCK, m, pt, 0):
             raise InternalError("OpenSSL CBC decryption failed")
-        pad = pt[m - 1]
-        good = _ct_ge(m, pad + 1 + mac_len)
-        window = 256 if m > 256 else m
-        for i in range(window):
-            mask = _ct_ge(pad, i)
-            good &= ~(mask & (pad ^ pt[m - 1 - i]))
-        good = _ct_eq(0xFF, good & 0xFF)
-        strip = (pad + 1) & good  # bad padding: treat as a zero-length pad (§6.2.3.2)
-        data_len = m - mac_len - strip
-        _aad(hdr, self._seq, ct, data_len)
-        ok = self._mac(hdr, pt, data_len, expected)
-        # Dummy compressions: as many as hashing the longest candidate input would take.
-        blocks = (13 + m - mac_len + lf + bs) // bs - (13 + data_len + lf + bs) // bs
-        ok &= EVP_DigestInit_ex(self._dummy, self._md, NULL) == 1
-        ok &= EVP_DigestUpdate(self._dummy, _ZEROS, blocks * bs) == 1
-        # Copy the received MAC out of every position it may occupy, selected by mask.
-        memset(received, 0, mac_len)
-        lo = m - mac_len - (window if window < m - mac_len else m - mac_len)
-        for i in range(lo, m - mac_len + 1):
-            mask = _ct_eq(i, data_len) & 0xFF
-            for j in range(mac_len):
-                received[j] |= pt[i + j] & mask
-        if not ok:
+        verdict = mte_check(self._hmac, self._dummy, self._md, self._mac_len, self._hash_block,
+                            self._length_field, self._seq, ct, pt, m, &data_len)
+        if verdict < 0:
             raise InternalError("OpenSSL HMAC failed")
-        good &= _ct_eq(CRYPTO_memcmp(expected, received, mac_len), 0)
-        if not good:
+        if not verdict:
             raise BadRecordMac("bad record MAC")
         return PyBytes_FromStringAndSize(<char*>pt, data_len)
 
