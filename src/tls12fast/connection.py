@@ -25,10 +25,14 @@ from __future__ import annotations
 import hmac
 import struct
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+
 from . import keyschedule
 from ._speedups import backend as _get_backend
 from .enums import AlertDescription, AlertLevel, ContentType, HandshakeType
 from .errors import (
+    CertificateError,
     DecodeError,
     DecryptError,
     IllegalParameter,
@@ -44,7 +48,7 @@ from .record_layer import RecordLayer
 from .trace import TraceEvent, message_name, summarize
 from .transcript import Transcript
 
-__all__ = ["Connection", "State"]
+__all__ = ["Connection", "State", "parse_peer_chain"]
 
 MAX_WARNING_ALERTS = 4  # consecutive warning alerts tolerated (rustls allowed_warning_alerts)
 MAX_EMPTY_RECORDS = 32  # consecutive empty application records (OpenSSL MAX_EMPTY_RECORDS)
@@ -438,6 +442,28 @@ class Connection:
         self._resumption = resumption
         self.transcript.drop_buffer()
         self._events.append(HandshakeComplete(resumption))
+
+
+def parse_peer_chain(ders) -> tuple[list, object]:
+    """Parse a Certificate message's DER list (leaf first).
+
+    Returns:
+        (list of x509.Certificate, the leaf's public key).
+
+    Raises:
+        CertificateError: bad_certificate for an unparseable certificate,
+            unsupported_certificate for a key type cryptography cannot load.
+    """
+    try:
+        certs = [x509.load_der_x509_certificate(bytes(der)) for der in ders]
+    except (ValueError, x509.InvalidVersion):
+        raise CertificateError("unparseable peer certificate") from None
+    try:
+        key = certs[0].public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise CertificateError("unsupported peer certificate key",
+                               AlertDescription.unsupported_certificate) from None
+    return certs, key
 
 
 def _alert(description: int):

@@ -19,11 +19,10 @@ from __future__ import annotations
 import datetime
 import os
 
-from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .. import crypto
-from ..connection import State
+from ..connection import State, parse_peer_chain
 from ..enums import AlertDescription, ExtensionType as ET, HandshakeType as HT, NamedGroup
 from ..errors import (
     CertificateError,
@@ -137,11 +136,7 @@ class ExpectCertificate(State):
         if config.verify:
             crypto.verify_server_chain(msg.certificates, config.trust, conn._server_name,
                                        config.check_hostname, now=_now(conn))
-        try:
-            certs = [x509.load_der_x509_certificate(bytes(der)) for der in msg.certificates]
-        except ValueError:
-            raise CertificateError("unparseable server certificate") from None
-        key = certs[0].public_key()
+        certs, key = parse_peer_chain(msg.certificates)
         wanted = rsa.RSAPublicKey if conn._suite.auth == "RSA" else ec.EllipticCurvePublicKey
         if not isinstance(key, wanted):
             raise CertificateError("certificate key does not match the cipher suite",

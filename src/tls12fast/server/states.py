@@ -22,10 +22,8 @@ from __future__ import annotations
 import datetime
 import os
 
-from cryptography import x509
-
 from .. import crypto
-from ..connection import State
+from ..connection import State, parse_peer_chain
 from ..enums import TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV, AlertDescription
 from ..enums import ExtensionType as ET
 from ..enums import HandshakeType as HT
@@ -206,13 +204,13 @@ class ExpectCertificate(State):
             conn.transcript.drop_buffer()
             return ExpectClientKx(self.hs)
         crypto.verify_client_chain(msg.certificates, config.client_trust, now=_now(conn))
-        try:
-            certs = [x509.load_der_x509_certificate(bytes(der)) for der in msg.certificates]
-        except ValueError:
-            raise CertificateError("unparseable client certificate") from None
+        certs, key = parse_peer_chain(msg.certificates)
+        if not crypto.schemes_for_key(key):
+            raise CertificateError("client certificate key cannot sign",
+                                   AlertDescription.unsupported_certificate)
         conn._peer_certificates = certs
         conn._peer_chain = tuple(bytes(der) for der in msg.certificates)
-        self.hs.client_key = certs[0].public_key()
+        self.hs.client_key = key
         return ExpectClientKx(self.hs)
 
 
