@@ -346,9 +346,8 @@ class Connection:
                 raise IllegalParameter("unknown alert level")
             self._read_closed = self._write_closed = True
             self._on_closed(failed=True)
-            error = PeerAlertError(f"peer sent fatal alert {description}")
-            error.alert = _alert(description)  # may be a code AlertDescription lacks
-            raise error
+            alert = AlertDescription(description)
+            raise PeerAlertError(f"peer sent fatal alert {alert.name}", alert)
 
     def _on_eof(self) -> None:
         self._read_closed = self._write_closed = True
@@ -464,10 +463,3 @@ def parse_peer_chain(ders) -> tuple[list, object]:
         raise CertificateError("unsupported peer certificate key",
                                AlertDescription.unsupported_certificate) from None
     return certs, key
-
-
-def _alert(description: int):
-    try:
-        return AlertDescription(description)
-    except ValueError:
-        return description

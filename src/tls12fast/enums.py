@@ -61,6 +61,17 @@ class AlertDescription(IntEnum):
     certificate_required = 116
     no_application_protocol = 120
 
+    @classmethod
+    def _missing_(cls, value):
+        # Alerts from the wire may carry codes we do not name; keep them as pseudo-members
+        # ("unknown_<code>") so `.alert.name` works everywhere and the code round-trips.
+        if isinstance(value, int) and 0 <= value <= 255:
+            member = int.__new__(cls, value)
+            member._name_ = f"unknown_{value}"
+            member._value_ = value
+            return member
+        return None
+
 
 class ExtensionType(IntEnum):
     server_name = 0
