@@ -9,23 +9,27 @@
 #   * decode_handshake() parses from `const unsigned char[::1]` through the length-checked
 #     Cursor readers of _wire.pxd (boundscheck/wraparound are off in release builds), keeps
 #     every wire integer a C int until it goes into its list, creates bytes only for fields
-#     that outlive the call, and calls each messages.py constructor once per object.
+#     that outlive the call, and calls each messages.py constructor once per object. The
+#     typed field readers/writers (vectors, u8/u16 lists, range checks) are in
+#     _codec_fields.pxd (header-only).
 #   * encode_handshake() writes into one C Writer buffer, patching vector lengths after the
 #     contents (RFC 5246 §4.3), and returns one bytes object.
 #
 # Every check happens in the same order as in the pure twin and raises the same class
 # (DecodeError, IllegalParameter, UnexpectedMessage, LocalProtocolError); the
 # differential tests (tests/test_codec_differential.py) hold the two twins to that.
-from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_Check, PyByteArray_GET_SIZE
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy, memmove, memset
 
+from tls12fast._codec_fields cimport (
+    bytes_at, check_uint, data_len, expect_empty, only_vector, opaque, u8_list, u16_list,
+    w_data, w_opaque, w_u16_list,
+)
 from tls12fast._wire cimport (
     Cursor, Writer, cursor, expect_end, raise_decode, raise_local, read_u8, read_u16,
-    read_u32, read_vector, skip, sub, w_bytes, w_close, w_free, w_init, w_open, w_u8,
-    w_u16, w_u32,
+    read_u32, read_vector, skip, sub, w_close, w_free, w_init, w_open, w_u8, w_u16, w_u32,
 )
 
 from tls12fast.errors import ConfigurationError, DecodeError, IllegalParameter, LocalProtocolError, UnexpectedMessage
@@ -46,7 +50,6 @@ _EMPTY[0] = 0
 
 
 # --------------------------------------------------------------------------- reassembly
-
 
 cdef class HandshakeJoiner:
     """Reassembles handshake messages from handshake-record fragments.
@@ -133,56 +136,6 @@ cdef class HandshakeJoiner:
 
 # --------------------------------------------------------------------------- reading
 
-
-cdef inline bytes _bytes(Cursor* c, size_t start, size_t n):
-    return PyBytes_FromStringAndSize(<const char*>c.ptr + start, n)
-
-
-cdef bytes _vec(Cursor* c, int width, size_t minimum):
-    """A length-prefixed opaque vector of at least `minimum` bytes."""
-    cdef size_t s
-    cdef Py_ssize_t n = read_vector(c, width, &s)
-    if <size_t>n < minimum:
-        raise_decode("empty vector where at least one byte is required")
-    return _bytes(c, s, n)
-
-
-cdef list _u16_list(const unsigned char* p, size_t n):
-    """A non-empty list of u16 (RFC vectors <2..2^16-2>)."""
-    cdef size_t i
-    if n == 0 or n & 1:
-        raise_decode("empty or odd-length list of 16-bit values")
-    out = []
-    for i in range(0, n, 2):
-        out.append((p[i] << 8) | p[i + 1])
-    return out
-
-
-cdef list _u8_list(const unsigned char* p, size_t n):
-    """A non-empty list of u8 (RFC vectors <1..2^8-1>)."""
-    cdef size_t i
-    if n == 0:
-        raise_decode("empty list")
-    out = []
-    for i in range(n):
-        out.append(p[i])
-    return out
-
-
-cdef Cursor _only(Cursor* d, int width) except *:
-    """The extension body must be exactly one `width`-prefixed vector."""
-    cdef size_t s
-    cdef Py_ssize_t n = read_vector(d, width, &s)
-    expect_end(d)
-    return sub(d, s, n)
-
-
-cdef int _empty(Cursor* d) except -1:
-    if d.len:
-        raise_decode("extension body must be empty")
-    return 0
-
-
 # Extension bodies (RFC 6066 §3/§8, RFC 8422 §5.1, RFC 5246 §7.4.1.4.1, RFC 7301 §3.1,
 # RFC 5077 §3.2, RFC 7366 §2, RFC 7627 §5.1, RFC 5746 §3.2, RFC 8446 §4.2.1).
 cdef object _extension(int t, Cursor* d, bint server):
@@ -190,58 +143,58 @@ cdef object _extension(int t, Cursor* d, bint server):
     cdef int name_type
     if t == 0:
         if server:
-            _empty(d)
+            expect_empty(d)
             return ServerNameExt([])
-        lst = _only(d, 2)
+        lst = only_vector(d, 2)
         if lst.len == 0:
             raise_decode("empty server_name list")
         names = []
         while lst.pos < lst.len:
             name_type = read_u8(&lst)
-            names.append((name_type, _vec(&lst, 2, 1)))
+            names.append((name_type, opaque(&lst, 2, 1)))
         return ServerNameExt(names)
     if t == 10:
-        lst = _only(d, 2)
-        return SupportedGroupsExt(_u16_list(lst.ptr, lst.len))
+        lst = only_vector(d, 2)
+        return SupportedGroupsExt(u16_list(lst.ptr, lst.len))
     if t == 13:
-        lst = _only(d, 2)
-        return SignatureAlgorithmsExt(_u16_list(lst.ptr, lst.len))
+        lst = only_vector(d, 2)
+        return SignatureAlgorithmsExt(u16_list(lst.ptr, lst.len))
     if t == 11:
-        lst = _only(d, 1)
-        return ECPointFormatsExt(_u8_list(lst.ptr, lst.len))
+        lst = only_vector(d, 1)
+        return ECPointFormatsExt(u8_list(lst.ptr, lst.len))
     if t == 16:
-        lst = _only(d, 2)
+        lst = only_vector(d, 2)
         if lst.len == 0:
             raise_decode("empty ALPN protocol list")
         protocols = []
         while lst.pos < lst.len:
-            protocols.append(_vec(&lst, 1, 1))
+            protocols.append(opaque(&lst, 1, 1))
         return ALPNExt(protocols)
     if t == 23:
-        _empty(d)
+        expect_empty(d)
         return ExtendedMasterSecretExt()
     if t == 22:
-        _empty(d)
+        expect_empty(d)
         return EncryptThenMacExt()
     if t == 35:
         if server:
-            _empty(d)
-        return SessionTicketExt(_bytes(d, 0, d.len))
+            expect_empty(d)
+        return SessionTicketExt(bytes_at(d, 0, d.len))
     if t == 5:
         if server:
-            _empty(d)
-        return StatusRequestExt(_bytes(d, 0, d.len))
+            expect_empty(d)
+        return StatusRequestExt(bytes_at(d, 0, d.len))
     if t == 43:
         if server:
             version = read_u16(d)
             expect_end(d)
             return SupportedVersionsExt([version])
-        lst = _only(d, 1)
-        return SupportedVersionsExt(_u16_list(lst.ptr, lst.len))
+        lst = only_vector(d, 1)
+        return SupportedVersionsExt(u16_list(lst.ptr, lst.len))
     if t == 0xFF01:
-        lst = _only(d, 1)
-        return RenegotiationInfoExt(_bytes(&lst, 0, lst.len))
-    return UnknownExtension(t, _bytes(d, 0, d.len))
+        lst = only_vector(d, 1)
+        return RenegotiationInfoExt(bytes_at(&lst, 0, lst.len))
+    return UnknownExtension(t, bytes_at(d, 0, d.len))
 
 
 cdef object _extensions(Cursor* c, bint server):
@@ -253,7 +206,7 @@ cdef object _extensions(Cursor* c, bint server):
     cdef unsigned char seen[8192]  # one bit per extension type
     if c.pos == c.len:
         return None
-    block = _only(c, 2)
+    block = only_vector(c, 2)
     memset(seen, 0, sizeof(seen))
     out = []
     while block.pos < block.len:
@@ -272,24 +225,24 @@ cdef bytes _session_id(Cursor* c):
     cdef Py_ssize_t n = read_vector(c, 1, &s)
     if n > 32:
         raise_decode("session_id longer than 32 bytes")
-    return _bytes(c, s, n)
+    return bytes_at(c, s, n)
 
 
 cdef object _client_hello(Cursor* c):
     cdef size_t s
     cdef Py_ssize_t n
     cdef int version = read_u16(c)
-    random = _bytes(c, <size_t>skip(c, 32), 32)
+    random = bytes_at(c, <size_t>skip(c, 32), 32)
     sid = _session_id(c)
     n = read_vector(c, 2, &s)
-    suites = _u16_list(c.ptr + s, n)
-    comp = _vec(c, 1, 1)
+    suites = u16_list(c.ptr + s, n)
+    comp = opaque(c, 1, 1)
     return ClientHello(version, random, sid, suites, comp, _extensions(c, False))
 
 
 cdef object _server_hello(Cursor* c):
     cdef int version = read_u16(c)
-    random = _bytes(c, <size_t>skip(c, 32), 32)
+    random = bytes_at(c, <size_t>skip(c, 32), 32)
     sid = _session_id(c)
     cdef int suite = read_u16(c)
     cdef int comp = read_u8(c)
@@ -297,10 +250,10 @@ cdef object _server_hello(Cursor* c):
 
 
 cdef object _certificate(Cursor* c):
-    cdef Cursor lst = _only(c, 3)
+    cdef Cursor lst = only_vector(c, 3)
     certs = []
     while lst.pos < lst.len:
-        certs.append(_vec(&lst, 3, 1))
+        certs.append(opaque(&lst, 3, 1))
     return Certificate(certs)
 
 
@@ -312,16 +265,16 @@ cdef object _server_key_exchange(Cursor* c, object kx):
         if read_u8(c) != 3:
             raise IllegalParameter("ECDHE ServerKeyExchange curve_type is not named_curve")
         group = read_u16(c)
-        public = _vec(c, 1, 1)
+        public = opaque(c, 1, 1)
         scheme = read_u16(c)
-        sig = _vec(c, 2, 0)
+        sig = opaque(c, 2, 0)
         expect_end(c)
         return ServerKeyExchangeECDHE(group, public, scheme, sig)
-    p = _vec(c, 2, 1)  # RFC 5246 §7.4.3 ServerDHParams
-    g = _vec(c, 2, 1)
-    ys = _vec(c, 2, 1)
+    p = opaque(c, 2, 1)  # RFC 5246 §7.4.3 ServerDHParams
+    g = opaque(c, 2, 1)
+    ys = opaque(c, 2, 1)
     scheme = read_u16(c)
-    sig = _vec(c, 2, 0)
+    sig = opaque(c, 2, 0)
     expect_end(c)
     return ServerKeyExchangeDHE(p, g, ys, scheme, sig)
 
@@ -329,13 +282,13 @@ cdef object _server_key_exchange(Cursor* c, object kx):
 cdef object _certificate_request(Cursor* c):
     cdef size_t s
     cdef Py_ssize_t n = read_vector(c, 1, &s)
-    types = _u8_list(c.ptr + s, n)
+    types = u8_list(c.ptr + s, n)
     n = read_vector(c, 2, &s)
-    schemes = _u16_list(c.ptr + s, n)
-    cdef Cursor cas = _only(c, 2)
+    schemes = u16_list(c.ptr + s, n)
+    cdef Cursor cas = only_vector(c, 2)
     authorities = []
     while cas.pos < cas.len:
-        authorities.append(_vec(&cas, 2, 1))
+        authorities.append(opaque(&cas, 2, 1))
     return CertificateRequest(types, schemes, authorities)
 
 
@@ -355,25 +308,25 @@ cdef object _decode(int t, const unsigned char[::1] body, object kx):
         return _server_key_exchange(&c, kx)
     if t == 16:
         if kx == "RSA":
-            exchange = _vec(&c, 2, 0)
+            exchange = opaque(&c, 2, 0)
         elif kx == "DHE":
-            exchange = _vec(&c, 2, 1)
+            exchange = opaque(&c, 2, 1)
         else:
-            exchange = _vec(&c, 1, 1)
+            exchange = opaque(&c, 1, 1)
         expect_end(&c)
         return ClientKeyExchange(kx, exchange)
     if t == 20:
-        return Finished(_bytes(&c, 0, c.len))
+        return Finished(bytes_at(&c, 0, c.len))
     if t == 15:
         scheme = read_u16(&c)
-        sig = _vec(&c, 2, 0)
+        sig = opaque(&c, 2, 0)
         expect_end(&c)
         return CertificateVerify(scheme, sig)
     if t == 13:
         return _certificate_request(&c)
     if t == 4:
         lifetime = read_u32(&c)
-        ticket = _vec(&c, 2, 0)
+        ticket = opaque(&c, 2, 0)
         expect_end(&c)
         return NewSessionTicket(lifetime, ticket)
     expect_end(&c)
@@ -411,57 +364,18 @@ def decode_handshake(msg_type, body, kx=None):
 
 # --------------------------------------------------------------------------- writing
 
-
-cdef long long _uint(object v, long long maxv) except -1:
-    cdef int overflow = 0
-    cdef long long x = -1
-    if PyLong_Check(v):
-        x = PyLong_AsLongLongAndOverflow(v, &overflow)
-    if overflow or x < 0 or x > maxv:
-        raise_local("integer field out of range")
-    return x
-
-
-cdef Py_ssize_t _data_len(object v) except -1:
-    if PyBytes_Check(v):
-        return PyBytes_GET_SIZE(v)
-    if PyByteArray_Check(v):
-        return PyByteArray_GET_SIZE(v)
-    raise_local("bytes field must be bytes or bytearray")
-
-
-cdef int _w_data(Writer* w, object v) except -1:
-    cdef Py_ssize_t n = _data_len(v)
-    if PyBytes_Check(v):
-        return w_bytes(w, <const unsigned char*>PyBytes_AS_STRING(v), n)
-    return w_bytes(w, <const unsigned char*>PyByteArray_AS_STRING(v), n)
-
-
-cdef int _w_vec(Writer* w, int width, object v) except -1:
-    cdef Py_ssize_t pos = w_open(w, width)
-    _w_data(w, v)
-    return w_close(w, pos, width)
-
-
-cdef int _w_u16_list(Writer* w, int width, object items) except -1:
-    cdef Py_ssize_t pos = w_open(w, width)
-    for v in items:
-        w_u16(w, _uint(v, 0xFFFF))
-    return w_close(w, pos, width)
-
-
 cdef int _w_raw_or_empty(Writer* w, object data, bint server) except -1:
-    if _data_len(data) and server:
+    if data_len(data) and server:
         raise_local("this extension must be empty in ServerHello")
-    return _w_data(w, data)
+    return w_data(w, data)
 
 
 cdef int _w_ext(Writer* w, object ext, bint server) except -1:
     cdef type cls = type(ext)
     cdef Py_ssize_t pos = 0, inner
     if cls is UnknownExtension:
-        w_u16(w, _uint(ext.ext_type, 0xFFFF))
-        return _w_vec(w, 2, ext.data)
+        w_u16(w, check_uint(ext.ext_type, 0xFFFF))
+        return w_opaque(w, 2, ext.data)
     if cls is ServerNameExt:
         w_u16(w, 0)
         pos = w_open(w, 2)
@@ -471,8 +385,8 @@ cdef int _w_ext(Writer* w, object ext, bint server) except -1:
         else:
             inner = w_open(w, 2)
             for name_type, name in ext.names:
-                w_u8(w, _uint(name_type, 0xFF))
-                _w_vec(w, 2, name)
+                w_u8(w, check_uint(name_type, 0xFF))
+                w_opaque(w, 2, name)
             w_close(w, inner, 2)
     elif cls is StatusRequestExt:
         w_u16(w, 5)
@@ -481,24 +395,24 @@ cdef int _w_ext(Writer* w, object ext, bint server) except -1:
     elif cls is SupportedGroupsExt:
         w_u16(w, 10)
         pos = w_open(w, 2)
-        _w_u16_list(w, 2, ext.groups)
+        w_u16_list(w, 2, ext.groups)
     elif cls is ECPointFormatsExt:
         w_u16(w, 11)
         pos = w_open(w, 2)
         inner = w_open(w, 1)
         for v in ext.formats:
-            w_u8(w, _uint(v, 0xFF))
+            w_u8(w, check_uint(v, 0xFF))
         w_close(w, inner, 1)
     elif cls is SignatureAlgorithmsExt:
         w_u16(w, 13)
         pos = w_open(w, 2)
-        _w_u16_list(w, 2, ext.schemes)
+        w_u16_list(w, 2, ext.schemes)
     elif cls is ALPNExt:
         w_u16(w, 16)
         pos = w_open(w, 2)
         inner = w_open(w, 2)
         for proto in ext.protocols:
-            _w_vec(w, 1, proto)
+            w_opaque(w, 1, proto)
         w_close(w, inner, 2)
     elif cls is EncryptThenMacExt:
         w_u16(w, 22)
@@ -516,13 +430,13 @@ cdef int _w_ext(Writer* w, object ext, bint server) except -1:
         if server:
             if len(ext.versions) != 1:
                 raise_local("ServerHello supported_versions holds exactly one version")
-            w_u16(w, _uint(ext.versions[0], 0xFFFF))
+            w_u16(w, check_uint(ext.versions[0], 0xFFFF))
         else:
-            _w_u16_list(w, 1, ext.versions)
+            w_u16_list(w, 1, ext.versions)
     elif cls is RenegotiationInfoExt:
         w_u16(w, 0xFF01)
         pos = w_open(w, 2)
-        _w_vec(w, 1, ext.renegotiated_connection)
+        w_opaque(w, 1, ext.renegotiated_connection)
     else:
         raise_local("cannot encode this extension object")
     return w_close(w, pos, 2)
@@ -530,19 +444,19 @@ cdef int _w_ext(Writer* w, object ext, bint server) except -1:
 
 cdef int _w_hello(Writer* w, object m, bint server) except -1:
     cdef Py_ssize_t pos
-    w_u16(w, _uint(m.version, 0xFFFF))
-    if _data_len(m.random) != 32:
+    w_u16(w, check_uint(m.version, 0xFFFF))
+    if data_len(m.random) != 32:
         raise_local("random must be 32 bytes")
-    _w_data(w, m.random)
-    if _data_len(m.session_id) > 32:
+    w_data(w, m.random)
+    if data_len(m.session_id) > 32:
         raise_local("session_id longer than 32 bytes")
-    _w_vec(w, 1, m.session_id)
+    w_opaque(w, 1, m.session_id)
     if server:
-        w_u16(w, _uint(m.cipher_suite, 0xFFFF))
-        w_u8(w, _uint(m.compression_method, 0xFF))
+        w_u16(w, check_uint(m.cipher_suite, 0xFFFF))
+        w_u8(w, check_uint(m.compression_method, 0xFF))
     else:
-        _w_u16_list(w, 2, m.cipher_suites)
-        _w_vec(w, 1, m.compression_methods)
+        w_u16_list(w, 2, m.cipher_suites)
+        w_opaque(w, 1, m.compression_methods)
     extensions = m.extensions
     if extensions is not None:
         pos = w_open(w, 2)
@@ -564,44 +478,44 @@ cdef int _w_body(Writer* w, object m, type cls) except -1:
     if cls is Certificate:
         pos = w_open(w, 3)
         for cert in m.certificates:
-            _w_vec(w, 3, cert)
+            w_opaque(w, 3, cert)
         w_close(w, pos, 3)
         return 11
     if cls is ServerKeyExchangeECDHE:
         w_u8(w, 3)  # curve_type named_curve
-        w_u16(w, _uint(m.named_group, 0xFFFF))
-        _w_vec(w, 1, m.public)
+        w_u16(w, check_uint(m.named_group, 0xFFFF))
+        w_opaque(w, 1, m.public)
     elif cls is ServerKeyExchangeDHE:
-        _w_vec(w, 2, m.p)
-        _w_vec(w, 2, m.g)
-        _w_vec(w, 2, m.ys)
+        w_opaque(w, 2, m.p)
+        w_opaque(w, 2, m.g)
+        w_opaque(w, 2, m.ys)
     if cls is ServerKeyExchangeECDHE or cls is ServerKeyExchangeDHE or cls is CertificateVerify:
-        w_u16(w, _uint(m.scheme, 0xFFFF))
-        _w_vec(w, 2, m.signature)
+        w_u16(w, check_uint(m.scheme, 0xFFFF))
+        w_opaque(w, 2, m.signature)
         return 15 if cls is CertificateVerify else 12
     if cls is CertificateRequest:
         pos = w_open(w, 1)
         for v in m.certificate_types:
-            w_u8(w, _uint(v, 0xFF))
+            w_u8(w, check_uint(v, 0xFF))
         w_close(w, pos, 1)
-        _w_u16_list(w, 2, m.signature_schemes)
+        w_u16_list(w, 2, m.signature_schemes)
         pos = w_open(w, 2)
         for dn in m.authorities:
-            _w_vec(w, 2, dn)
+            w_opaque(w, 2, dn)
         w_close(w, pos, 2)
         return 13
     if cls is ClientKeyExchange:
         kx = m.kx
         if not (kx == "ECDHE" or kx == "DHE" or kx == "RSA"):
             raise_local("ClientKeyExchange.kx must be 'ECDHE', 'DHE' or 'RSA'")
-        _w_vec(w, 1 if kx == "ECDHE" else 2, m.exchange)
+        w_opaque(w, 1 if kx == "ECDHE" else 2, m.exchange)
         return 16
     if cls is Finished:
-        _w_data(w, m.verify_data)
+        w_data(w, m.verify_data)
         return 20
     if cls is NewSessionTicket:
-        w_u32(w, <unsigned long long>_uint(m.lifetime_hint, 0xFFFFFFFF))
-        _w_vec(w, 2, m.ticket)
+        w_u32(w, <unsigned long long>check_uint(m.lifetime_hint, 0xFFFFFFFF))
+        w_opaque(w, 2, m.ticket)
         return 4
     if cls is ServerHelloDone:
         return 14

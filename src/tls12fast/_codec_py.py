@@ -6,8 +6,8 @@
 #     one bytearray with a head offset and a "scanned up to" offset; every header is
 #     checked against the size cap as soon as its 4 bytes are buffered (RFC 5246 §7.4),
 #     so a peer cannot make us buffer a huge body.
-#   * decode_handshake() walks a message body with _Reader, whose every read is checked
-#     against the end of its (sub)vector; any shortfall, trailing byte or vector below
+#   * decode_handshake() walks a message body with a Reader (_codec_wire_py.py), whose
+#     every read is checked against the end of its (sub)vector; any shortfall, trailing byte or vector below
 #     its RFC minimum is DecodeError (alert decode_error, RFC 5246 §7.2.2). Extensions
 #     are parsed per context (ClientHello vs ServerHello) and kept in wire order; unknown
 #     extension types and unknown values inside known lists are kept as raw ints/bytes.
@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import struct
 
+from ._codec_wire_py import (
+    Reader, check_data, check_uint, expect_empty, only_vector, w_close, w_list, w_opaque, w_open,
+    w_u8, w_u16,
+)
 from .errors import ConfigurationError, DecodeError, IllegalParameter, LocalProtocolError, UnexpectedMessage
 from .messages import (
     ALPNExt, Certificate, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
@@ -31,13 +35,11 @@ from .messages import (
 __all__ = ["MAX_HANDSHAKE_SIZE", "HandshakeJoiner", "decode_handshake", "encode_handshake"]
 
 MAX_HANDSHAKE_SIZE = 65536
-_U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _KX = ("ECDHE", "DHE", "RSA")
 
 
 # --------------------------------------------------------------------------- reassembly
-
 
 class HandshakeJoiner:
     """Reassembles handshake messages from handshake-record fragments.
@@ -99,96 +101,13 @@ class HandshakeJoiner:
 
 # --------------------------------------------------------------------------- reading
 
-
-class _Reader:
-    """Bounds-checked cursor over buf[pos:end]; every shortfall raises DecodeError."""
-
-    __slots__ = ("buf", "pos", "end")
-
-    def __init__(self, buf: bytes, pos: int, end: int):
-        self.buf, self.pos, self.end = buf, pos, end
-
-    def need(self, n: int) -> int:
-        pos = self.pos
-        if n > self.end - pos:
-            raise DecodeError("truncated handshake data")
-        self.pos = pos + n
-        return pos
-
-    def u8(self) -> int:
-        return self.buf[self.need(1)]
-
-    def u16(self) -> int:
-        return _U16.unpack_from(self.buf, self.need(2))[0]
-
-    def u24(self) -> int:
-        p = self.need(3)
-        b = self.buf
-        return (b[p] << 16) | (b[p + 1] << 8) | b[p + 2]
-
-    def take(self, n: int) -> bytes:
-        p = self.need(n)
-        return self.buf[p : p + n]
-
-    def sub(self, width: int) -> _Reader:
-        """Read a `width`-byte length prefix and return a reader over that vector."""
-        n = self.u8() if width == 1 else self.u16() if width == 2 else self.u24()
-        p = self.need(n)
-        return _Reader(self.buf, p, p + n)
-
-    def vec(self, width: int, minimum: int = 0) -> bytes:
-        """Read a length-prefixed opaque vector of at least `minimum` bytes."""
-        r = self.sub(width)
-        if r.end - r.pos < minimum:
-            raise DecodeError("empty vector where at least one byte is required")
-        return self.buf[r.pos : r.end]
-
-    def rest(self) -> bytes:
-        p, self.pos = self.pos, self.end
-        return self.buf[p : self.end]
-
-    def left(self) -> int:
-        return self.end - self.pos
-
-    def done(self) -> None:
-        if self.pos != self.end:
-            raise DecodeError("trailing bytes")
-
-    def u16_list(self) -> list:
-        """The rest as a non-empty list of u16 (RFC vectors <2..2^16-2>)."""
-        n = self.end - self.pos
-        if n == 0 or n & 1:
-            raise DecodeError("empty or odd-length list of 16-bit values")
-        vals = list(struct.unpack_from(f">{n >> 1}H", self.buf, self.pos))
-        self.pos = self.end
-        return vals
-
-    def u8_list(self) -> list:
-        """The rest as a non-empty list of u8 (RFC vectors <1..2^8-1>)."""
-        if self.pos == self.end:
-            raise DecodeError("empty list")
-        return list(self.rest())
-
-
-def _only(r: _Reader, width: int) -> _Reader:
-    """The extension body must be exactly one `width`-prefixed vector."""
-    v = r.sub(width)
-    r.done()
-    return v
-
-
-def _empty(r: _Reader) -> None:
-    if r.pos != r.end:
-        raise DecodeError("extension body must be empty")
-
-
 # Extension bodies (RFC 6066 §3/§8, RFC 8422 §5.1, RFC 5246 §7.4.1.4.1, RFC 7301 §3.1,
 # RFC 5077 §3.2, RFC 7366 §2, RFC 7627 §5.1, RFC 5746 §3.2, RFC 8446 §4.2.1).
-def _server_name(r: _Reader, server: bool) -> ServerNameExt:
+def _server_name(r: Reader, server: bool) -> ServerNameExt:
     if server:
-        _empty(r)
+        expect_empty(r)
         return ServerNameExt([])
-    lst = _only(r, 2)
+    lst = only_vector(r, 2)
     if not lst.left():
         raise DecodeError("empty server_name list")
     names = []
@@ -198,8 +117,8 @@ def _server_name(r: _Reader, server: bool) -> ServerNameExt:
     return ServerNameExt(names)
 
 
-def _alpn(r: _Reader, server: bool) -> ALPNExt:
-    lst = _only(r, 2)
+def _alpn(r: Reader, server: bool) -> ALPNExt:
+    lst = only_vector(r, 2)
     if not lst.left():
         raise DecodeError("empty ALPN protocol list")
     protocols = []
@@ -208,58 +127,58 @@ def _alpn(r: _Reader, server: bool) -> ALPNExt:
     return ALPNExt(protocols)
 
 
-def _session_ticket(r: _Reader, server: bool) -> SessionTicketExt:
+def _session_ticket(r: Reader, server: bool) -> SessionTicketExt:
     if server:
-        _empty(r)
+        expect_empty(r)
         return SessionTicketExt(b"")
     return SessionTicketExt(r.rest())
 
 
-def _status_request(r: _Reader, server: bool) -> StatusRequestExt:
+def _status_request(r: Reader, server: bool) -> StatusRequestExt:
     if server:
-        _empty(r)
+        expect_empty(r)
         return StatusRequestExt(b"")
     return StatusRequestExt(r.rest())
 
 
-def _supported_versions(r: _Reader, server: bool) -> SupportedVersionsExt:
+def _supported_versions(r: Reader, server: bool) -> SupportedVersionsExt:
     if server:
         v = r.u16()
         r.done()
         return SupportedVersionsExt([v])
-    return SupportedVersionsExt(_only(r, 1).u16_list())
+    return SupportedVersionsExt(only_vector(r, 1).u16_list())
 
 
-def _ems(r: _Reader, server: bool) -> ExtendedMasterSecretExt:
-    _empty(r)
+def _ems(r: Reader, server: bool) -> ExtendedMasterSecretExt:
+    expect_empty(r)
     return ExtendedMasterSecretExt()
 
 
-def _etm(r: _Reader, server: bool) -> EncryptThenMacExt:
-    _empty(r)
+def _etm(r: Reader, server: bool) -> EncryptThenMacExt:
+    expect_empty(r)
     return EncryptThenMacExt()
 
 
 _EXT_PARSERS = {
     0: _server_name,
     5: _status_request,
-    10: lambda r, server: SupportedGroupsExt(_only(r, 2).u16_list()),
-    11: lambda r, server: ECPointFormatsExt(_only(r, 1).u8_list()),
-    13: lambda r, server: SignatureAlgorithmsExt(_only(r, 2).u16_list()),
+    10: lambda r, server: SupportedGroupsExt(only_vector(r, 2).u16_list()),
+    11: lambda r, server: ECPointFormatsExt(only_vector(r, 1).u8_list()),
+    13: lambda r, server: SignatureAlgorithmsExt(only_vector(r, 2).u16_list()),
     16: _alpn,
     22: _etm,
     23: _ems,
     35: _session_ticket,
     43: _supported_versions,
-    0xFF01: lambda r, server: RenegotiationInfoExt(_only(r, 1).rest()),
+    0xFF01: lambda r, server: RenegotiationInfoExt(only_vector(r, 1).rest()),
 }
 
 
-def _extensions(r: _Reader, server: bool) -> list | None:
+def _extensions(r: Reader, server: bool) -> list | None:
     """Optional extensions block at the end of a hello (RFC 5246 §7.4.1.2)."""
     if not r.left():
         return None
-    block = _only(r, 2)
+    block = only_vector(r, 2)
     seen = set()
     out = []
     while block.left():
@@ -273,14 +192,14 @@ def _extensions(r: _Reader, server: bool) -> list | None:
     return out
 
 
-def _session_id(r: _Reader) -> bytes:
+def _session_id(r: Reader) -> bytes:
     sid = r.vec(1)
     if len(sid) > 32:
         raise DecodeError("session_id longer than 32 bytes")
     return sid
 
 
-def _client_hello(r: _Reader, kx) -> ClientHello:
+def _client_hello(r: Reader, kx) -> ClientHello:
     version = r.u16()
     random = r.take(32)
     sid = _session_id(r)
@@ -289,7 +208,7 @@ def _client_hello(r: _Reader, kx) -> ClientHello:
     return ClientHello(version, random, sid, suites, comp, _extensions(r, False))
 
 
-def _server_hello(r: _Reader, kx) -> ServerHello:
+def _server_hello(r: Reader, kx) -> ServerHello:
     version = r.u16()
     random = r.take(32)
     sid = _session_id(r)
@@ -298,15 +217,15 @@ def _server_hello(r: _Reader, kx) -> ServerHello:
     return ServerHello(version, random, sid, suite, comp, _extensions(r, True))
 
 
-def _certificate(r: _Reader, kx) -> Certificate:
-    lst = _only(r, 3)
+def _certificate(r: Reader, kx) -> Certificate:
+    lst = only_vector(r, 3)
     certs = []
     while lst.left():
         certs.append(lst.vec(3, 1))
     return Certificate(certs)
 
 
-def _server_key_exchange(r: _Reader, kx):
+def _server_key_exchange(r: Reader, kx):
     if kx == "RSA":
         raise UnexpectedMessage("ServerKeyExchange with RSA key exchange")
     if kx == "ECDHE":  # RFC 8422 §5.4
@@ -327,24 +246,24 @@ def _server_key_exchange(r: _Reader, kx):
     return ServerKeyExchangeDHE(p, g, ys, scheme, sig)
 
 
-def _certificate_request(r: _Reader, kx) -> CertificateRequest:
+def _certificate_request(r: Reader, kx) -> CertificateRequest:
     types = r.sub(1).u8_list()
     schemes = r.sub(2).u16_list()
-    cas = _only(r, 2)
+    cas = only_vector(r, 2)
     authorities = []
     while cas.left():
         authorities.append(cas.vec(2, 1))
     return CertificateRequest(types, schemes, authorities)
 
 
-def _certificate_verify(r: _Reader, kx) -> CertificateVerify:
+def _certificate_verify(r: Reader, kx) -> CertificateVerify:
     scheme = r.u16()
     sig = r.vec(2)
     r.done()
     return CertificateVerify(scheme, sig)
 
 
-def _client_key_exchange(r: _Reader, kx) -> ClientKeyExchange:
+def _client_key_exchange(r: Reader, kx) -> ClientKeyExchange:
     if kx == "RSA":
         exchange = r.vec(2)
     elif kx == "DHE":
@@ -355,7 +274,7 @@ def _client_key_exchange(r: _Reader, kx) -> ClientKeyExchange:
     return ClientKeyExchange(kx, exchange)
 
 
-def _new_session_ticket(r: _Reader, kx) -> NewSessionTicket:
+def _new_session_ticket(r: Reader, kx) -> NewSessionTicket:
     lifetime = _U32.unpack_from(r.buf, r.need(4))[0]
     ticket = r.vec(2)
     r.done()
@@ -363,7 +282,7 @@ def _new_session_ticket(r: _Reader, kx) -> NewSessionTicket:
 
 
 def _no_body(cls):
-    def parse(r: _Reader, kx):
+    def parse(r: Reader, kx):
         r.done()
         return cls()
 
@@ -409,71 +328,24 @@ def decode_handshake(msg_type: int, body, kx: str | None = None):
     if (msg_type == 12 or msg_type == 16) and kx not in _KX:
         raise LocalProtocolError("kx must be 'ECDHE', 'DHE' or 'RSA' for this message")
     buf = body if type(body) is bytes else bytes(body)
-    return parse(_Reader(buf, 0, len(buf)), kx)
+    return parse(Reader(buf, 0, len(buf)), kx)
 
 
 # --------------------------------------------------------------------------- writing
 
-
-def _uint(v, maxv: int) -> int:
-    if not isinstance(v, int) or v < 0 or v > maxv:
-        raise LocalProtocolError("integer field out of range")
-    return v
-
-
-def _data(v):
-    if not isinstance(v, (bytes, bytearray)):
-        raise LocalProtocolError("bytes field must be bytes or bytearray")
-    return v
-
-
-def _open(out: bytearray, width: int) -> int:
-    pos = len(out)
-    out += bytes(width)
-    return pos
-
-
-def _close(out: bytearray, pos: int, width: int) -> None:
-    n = len(out) - pos - width
-    if n >> (8 * width):
-        raise LocalProtocolError("vector too long for its length prefix")
-    out[pos : pos + width] = n.to_bytes(width, "big")
-
-
-def _u8(out: bytearray, v) -> None:
-    out.append(_uint(v, 0xFF))
-
-
-def _u16(out: bytearray, v) -> None:
-    out += _U16.pack(_uint(v, 0xFFFF))
-
-
-def _vec(out: bytearray, width: int, v) -> None:
-    pos = _open(out, width)
-    out += _data(v)
-    _close(out, pos, width)
-
-
-def _list(out: bytearray, width: int, put, items) -> None:
-    pos = _open(out, width)
-    for item in items:
-        put(out, item)
-    _close(out, pos, width)
-
-
 def _put_ext(out: bytearray, ext, server: bool) -> None:
     cls = type(ext)
     if cls is UnknownExtension:
-        _u16(out, ext.ext_type)
-        _vec(out, 2, ext.data)
+        w_u16(out, ext.ext_type)
+        w_opaque(out, 2, ext.data)
         return
     put = _EXT_ENCODERS.get(cls)
     if put is None:
         raise LocalProtocolError("cannot encode this extension object")
-    _u16(out, int(cls.type))
-    pos = _open(out, 2)
+    w_u16(out, int(cls.type))
+    pos = w_open(out, 2)
     put(out, ext, server)
-    _close(out, pos, 2)
+    w_close(out, pos, 2)
 
 
 def _put_server_name(out, ext, server):
@@ -481,16 +353,16 @@ def _put_server_name(out, ext, server):
         if ext.names:
             raise LocalProtocolError("server_name in ServerHello must be empty")
         return
-    pos = _open(out, 2)
+    pos = w_open(out, 2)
     for name_type, name in ext.names:
-        _u8(out, name_type)
-        _vec(out, 2, name)
-    _close(out, pos, 2)
+        w_u8(out, name_type)
+        w_opaque(out, 2, name)
+    w_close(out, pos, 2)
 
 
 def _put_raw_or_empty(attr):
     def put(out, ext, server):
-        data = _data(getattr(ext, attr))
+        data = check_data(getattr(ext, attr))
         if server and data:
             raise LocalProtocolError("this extension must be empty in ServerHello")
         out += data
@@ -502,98 +374,98 @@ def _put_supported_versions(out, ext, server):
     if server:
         if len(ext.versions) != 1:
             raise LocalProtocolError("ServerHello supported_versions holds exactly one version")
-        _u16(out, ext.versions[0])
+        w_u16(out, ext.versions[0])
     else:
-        _list(out, 1, _u16, ext.versions)
+        w_list(out, 1, w_u16, ext.versions)
 
 
 _EXT_ENCODERS = {
     ServerNameExt: _put_server_name,
     StatusRequestExt: _put_raw_or_empty("data"),
-    SupportedGroupsExt: lambda out, ext, server: _list(out, 2, _u16, ext.groups),
-    ECPointFormatsExt: lambda out, ext, server: _list(out, 1, _u8, ext.formats),
-    SignatureAlgorithmsExt: lambda out, ext, server: _list(out, 2, _u16, ext.schemes),
-    ALPNExt: lambda out, ext, server: _list(out, 2, lambda o, p: _vec(o, 1, p), ext.protocols),
+    SupportedGroupsExt: lambda out, ext, server: w_list(out, 2, w_u16, ext.groups),
+    ECPointFormatsExt: lambda out, ext, server: w_list(out, 1, w_u8, ext.formats),
+    SignatureAlgorithmsExt: lambda out, ext, server: w_list(out, 2, w_u16, ext.schemes),
+    ALPNExt: lambda out, ext, server: w_list(out, 2, lambda o, p: w_opaque(o, 1, p), ext.protocols),
     EncryptThenMacExt: lambda out, ext, server: None,
     ExtendedMasterSecretExt: lambda out, ext, server: None,
     SessionTicketExt: _put_raw_or_empty("ticket"),
     SupportedVersionsExt: _put_supported_versions,
-    RenegotiationInfoExt: lambda out, ext, server: _vec(out, 1, ext.renegotiated_connection),
+    RenegotiationInfoExt: lambda out, ext, server: w_opaque(out, 1, ext.renegotiated_connection),
 }
 
 
 def _put_hello_start(out: bytearray, msg) -> None:
-    _u16(out, msg.version)
-    if len(_data(msg.random)) != 32:
+    w_u16(out, msg.version)
+    if len(check_data(msg.random)) != 32:
         raise LocalProtocolError("random must be 32 bytes")
     out += msg.random
-    if len(_data(msg.session_id)) > 32:
+    if len(check_data(msg.session_id)) > 32:
         raise LocalProtocolError("session_id longer than 32 bytes")
-    _vec(out, 1, msg.session_id)
+    w_opaque(out, 1, msg.session_id)
 
 
 def _put_extensions(out: bytearray, extensions, server: bool) -> None:
     if extensions is not None:
-        pos = _open(out, 2)
+        pos = w_open(out, 2)
         for ext in extensions:
             _put_ext(out, ext, server)
-        _close(out, pos, 2)
+        w_close(out, pos, 2)
 
 
 def _put_client_hello(out, m):
     _put_hello_start(out, m)
-    _list(out, 2, _u16, m.cipher_suites)
-    _vec(out, 1, m.compression_methods)
+    w_list(out, 2, w_u16, m.cipher_suites)
+    w_opaque(out, 1, m.compression_methods)
     _put_extensions(out, m.extensions, False)
 
 
 def _put_server_hello(out, m):
     _put_hello_start(out, m)
-    _u16(out, m.cipher_suite)
-    _u8(out, m.compression_method)
+    w_u16(out, m.cipher_suite)
+    w_u8(out, m.compression_method)
     _put_extensions(out, m.extensions, True)
 
 
 def _put_ske_ecdhe(out, m):
     out.append(3)  # curve_type named_curve
-    _u16(out, m.named_group)
-    _vec(out, 1, m.public)
-    _u16(out, m.scheme)
-    _vec(out, 2, m.signature)
+    w_u16(out, m.named_group)
+    w_opaque(out, 1, m.public)
+    w_u16(out, m.scheme)
+    w_opaque(out, 2, m.signature)
 
 
 def _put_ske_dhe(out, m):
-    _vec(out, 2, m.p)
-    _vec(out, 2, m.g)
-    _vec(out, 2, m.ys)
-    _u16(out, m.scheme)
-    _vec(out, 2, m.signature)
+    w_opaque(out, 2, m.p)
+    w_opaque(out, 2, m.g)
+    w_opaque(out, 2, m.ys)
+    w_u16(out, m.scheme)
+    w_opaque(out, 2, m.signature)
 
 
 def _put_certificate_request(out, m):
-    _list(out, 1, _u8, m.certificate_types)
-    _list(out, 2, _u16, m.signature_schemes)
-    _list(out, 2, lambda o, dn: _vec(o, 2, dn), m.authorities)
+    w_list(out, 1, w_u8, m.certificate_types)
+    w_list(out, 2, w_u16, m.signature_schemes)
+    w_list(out, 2, lambda o, dn: w_opaque(o, 2, dn), m.authorities)
 
 
 def _put_client_key_exchange(out, m):
     if m.kx not in _KX:
         raise LocalProtocolError("ClientKeyExchange.kx must be 'ECDHE', 'DHE' or 'RSA'")
-    _vec(out, 1 if m.kx == "ECDHE" else 2, m.exchange)
+    w_opaque(out, 1 if m.kx == "ECDHE" else 2, m.exchange)
 
 
 def _put_verify(out, m):
-    _u16(out, m.scheme)
-    _vec(out, 2, m.signature)
+    w_u16(out, m.scheme)
+    w_opaque(out, 2, m.signature)
 
 
 def _put_new_session_ticket(out, m):
-    out += _U32.pack(_uint(m.lifetime_hint, 0xFFFFFFFF))
-    _vec(out, 2, m.ticket)
+    out += _U32.pack(check_uint(m.lifetime_hint, 0xFFFFFFFF))
+    w_opaque(out, 2, m.ticket)
 
 
 def _put_finished(out, m):
-    out += _data(m.verify_data)
+    out += check_data(m.verify_data)
 
 
 _ENCODERS = {
@@ -601,7 +473,7 @@ _ENCODERS = {
     ClientHello: (1, _put_client_hello),
     ServerHello: (2, _put_server_hello),
     NewSessionTicket: (4, _put_new_session_ticket),
-    Certificate: (11, lambda out, m: _list(out, 3, lambda o, c: _vec(o, 3, c), m.certificates)),
+    Certificate: (11, lambda out, m: w_list(out, 3, lambda o, c: w_opaque(o, 3, c), m.certificates)),
     ServerKeyExchangeECDHE: (12, _put_ske_ecdhe),
     ServerKeyExchangeDHE: (12, _put_ske_dhe),
     CertificateRequest: (13, _put_certificate_request),
@@ -626,6 +498,6 @@ def encode_handshake(msg) -> bytes:
     msg_type, put = entry
     out = bytearray(4)
     put(out, msg)
-    _close(out, 1, 3)
+    w_close(out, 1, 3)
     out[0] = msg_type
     return bytes(out)
