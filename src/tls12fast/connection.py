@@ -226,7 +226,15 @@ class Connection:
 
     @property
     def peer_certificates(self) -> list:
-        """The peer's certificate chain as cryptography x509.Certificate objects."""
+        """The peer's certificate chain as cryptography x509.Certificate objects.
+
+        After a resumed handshake the chain is the session's, parsed on first use.
+        """
+        if not self._peer_certificates and self._peer_chain:
+            try:
+                self._peer_certificates = parse_peer_chain(self._peer_chain)[0]
+            except CertificateError:
+                return []
         return list(self._peer_certificates)
 
     @property

@@ -7,6 +7,18 @@
 # (RFC 5246 §7.4.1.4.1), ALPN (RFC 7301), extended_master_secret (RFC 7627),
 # encrypt_then_mac when a CBC suite is offered (RFC 7366), session_ticket (RFC 5077) and
 # an empty renegotiation_info (RFC 5746 §3.4).
+#
+# Resumption: the session offered is `session=` or else config.session_store's entry for
+# the store key (`session_key=`, default the server name). It is offered only if still
+# usable: not expired, its suite still configured, made for the same server name (RFC
+# 6066 §3), and EMS-compatible (RFC 7627 §5.3: an EMS session only with EMS offered; a
+# non-EMS session not when EMS is required). With a ticket (and offer_ticket) the
+# ClientHello carries it plus a fresh random 32-byte session ID (RFC 5077 §3.4), so an
+# echoed ID tells us the ticket was accepted; otherwise it carries the session's ID. Any
+# other ServerHello means a full handshake (client/states.py), and a stored session that
+# was refused or whose connection failed (fatal alert, RFC 5246 §7.2.2) is dropped.
+# The SessionTicket extension is sent whenever offer_ticket is on, with or without a
+# store, so that `conn.session` can carry a ticket to a later `session=`.
 from __future__ import annotations
 
 import ipaddress
@@ -49,27 +61,63 @@ class ClientConnection(Connection):
         config: a ClientConfig.
         server_name: the host name to ask for (SNI) and to check the certificate
             against; required while config.check_hostname is on.
-        session: a SessionState to offer for resumption (or None).
+        session: a SessionState to offer for resumption (or None: the one
+            config.session_store holds for the store key, if any).
+        session_key: the config.session_store key to load and save the session under
+            (default: server_name).
 
     Raises:
-        ConfigurationError: check_hostname is on but no server_name was given.
+        ConfigurationError: check_hostname is on but no server_name was given, or
+            `session` is not a SessionState.
     """
 
     is_server = False
 
-    def __init__(self, config, server_name: str | None = None, session=None):
+    def __init__(self, config, server_name: str | None = None, session=None,
+                 session_key: str | None = None):
         super().__init__(config)
         if server_name is not None:
             server_name = str(server_name).rstrip(".") or None
         if config.verify and config.check_hostname and server_name is None:
             raise ConfigurationError("server_name is required when check_hostname is on")
+        if session is not None and not isinstance(session, SessionState):
+            raise ConfigurationError("session= takes a SessionState (conn.session), "
+                                     f"not {type(session).__name__}")
         self._server_name = server_name
+        store = config.session_store
+        self._store_key = key = session_key if session_key is not None else server_name
+        self._drop_on_failure = False  # the store entry was offered or written by us
+        from_store = False
+        if session is None and store is not None and key:
+            session = store.get(key)
+            from_store = True
+        offered, kind = self._offerable(session)
+        self._drop_on_failure = from_store and offered is not None
         self._client_random = os.urandom(32)
-        hello = self._client_hello()
+        hello = self._client_hello(offered, kind)
         self.send_handshake(hello)
-        self._state = ExpectServerHello(_Handshake(hello, session))
+        self._state = ExpectServerHello(_Handshake(hello, offered, kind))
 
-    def _client_hello(self) -> ClientHello:
+    def _offerable(self, session):
+        """(session, "ticket" | "session_id") if `session` may be offered, else (None, None)."""
+        if session is None:
+            return None, None
+        config = self._config
+        code = session.cipher_suite
+        name = session.server_name
+        if (session.expired(config.clock())
+                or not any(s.code == code for s in config.suites)
+                or (name or "").lower() != (self._server_name or "").lower()
+                or (session.extended_master_secret and not config.extended_master_secret)
+                or (config.require_extended_master_secret and not session.extended_master_secret)):
+            return None, None
+        if session.ticket and config.offer_ticket:
+            return session, "ticket"
+        if session.session_id:
+            return session, "session_id"
+        return None, None
+
+    def _client_hello(self, offered, kind) -> ClientHello:
         config = self._config
         suites = [s.code for s in config.suites]
         extensions = []
@@ -85,14 +133,42 @@ class ClientConnection(Connection):
             extensions.append(ExtendedMasterSecretExt())
         if config.encrypt_then_mac and any(not s.is_aead for s in config.suites):
             extensions.append(EncryptThenMacExt())
-        if config.offer_ticket and config.session_store is not None:
-            extensions.append(SessionTicketExt(b""))
+        session_id = b""
+        if config.offer_ticket:
+            # RFC 5077 §3.4: a ticket goes with a fresh session ID to detect acceptance.
+            extensions.append(SessionTicketExt(offered.ticket if kind == "ticket" else b""))
+            if kind == "ticket":
+                session_id = os.urandom(32)
+        if kind == "session_id":
+            session_id = offered.session_id
         extensions.append(RenegotiationInfoExt(b""))
-        return ClientHello(0x0303, self._client_random, b"", suites, b"\x00", extensions)
+        return ClientHello(0x0303, self._client_random, session_id, suites, b"\x00", extensions)
+
+    def _forget_offered(self) -> None:
+        """The server refused the offered session: drop it from the store if it came from there."""
+        if self._drop_on_failure:
+            self._config.session_store.remove(self._store_key)
+            self._drop_on_failure = False
+
+    def _on_closed(self, failed: bool = False) -> None:
+        # RFC 5246 §7.2.2: a session whose connection ended with a fatal alert is not resumed.
+        if failed:
+            self._forget_offered()
 
     def _handshake_finished(self, hs) -> None:
         """Both Finished checked: record the session and report completion."""
         ticket = hs.ticket
+        store = self._config.session_store
+        if hs.resuming:
+            session = hs.offered
+            if ticket is not None and ticket.ticket:  # renewed (RFC 5077 §3.3)
+                session = session.with_ticket(ticket.ticket, ticket.lifetime_hint)
+                if store is not None and self._store_key:
+                    store.put(self._store_key, session)
+                    self._drop_on_failure = True
+            self._session = session
+            self.complete_handshake(hs.resuming)
+            return
         # RFC 5077 §5.6: keep a ticket no longer than the server's hint.
         lifetime = _DEFAULT_LIFETIME
         if ticket is not None and ticket.ticket and ticket.lifetime_hint:
@@ -110,8 +186,8 @@ class ClientConnection(Connection):
             ticket=bytes(ticket.ticket) if ticket is not None else b"",
             ticket_lifetime_hint=ticket.lifetime_hint if ticket is not None else 0,
         )
-        store = self._config.session_store
-        if store is not None and self._server_name and (self._session_id or self._session.ticket):
-            store.put(self._server_name, self._session)
+        if store is not None and self._store_key and (self._session_id or self._session.ticket):
+            store.put(self._store_key, self._session)
+            self._drop_on_failure = True
         self.complete_handshake("full")
 

@@ -9,11 +9,14 @@
 #     == our flight: [Certificate] ClientKeyExchange [CertificateVerify] CCS Finished ==
 #     -> [ExpectNewTicket] -> ExpectCcs -> ExpectFinished -> ExpectTraffic
 #
-# The per-handshake values travel in one _Handshake object (it already carries the
-# offered session). Resumption (issue 4) is meant to branch off in ExpectServerHello when
-# the server echoes the offered session ID (or, for a ticket, goes straight to
-# NewSessionTicket/CCS): the abbreviated path reuses ExpectNewTicket/ExpectCcs/
-# ExpectFinished with `hs.resuming` set and then sends its own CCS + Finished.
+# The per-handshake values travel in one _Handshake object (with the offered session).
+# Resumption (RFC 5246 §7.3 abbreviated handshake) branches off in ExpectServerHello: a
+# ServerHello echoing our non-empty session ID accepts the offered session (for a ticket
+# we sent a fresh random ID, RFC 5077 §3.4). The suite must be the session's (else
+# illegal_parameter) and the EMS state must match (RFC 7627 §5.3, else handshake_failure);
+# then ExpectNewTicket (if ServerHello announced a renewal) -> ExpectCcs -> ExpectFinished
+# with `hs.resuming` set, which answers the server's Finished with our CCS + Finished.
+# Any other ServerHello is a full handshake; the refused session is dropped from the store.
 from __future__ import annotations
 
 import datetime
@@ -47,20 +50,20 @@ _CERT_TYPE = {"RSA": 1, "ECDSA": 64}  # ClientCertificateType rsa_sign, ecdsa_si
 class _Handshake:
     """Values one client handshake carries from state to state."""
 
-    __slots__ = ("hello", "suite_codes", "expect_ticket", "server_key", "premaster",
-                 "kx_public", "cert_request", "ticket", "resuming", "offered_session")
+    __slots__ = ("hello", "expect_ticket", "server_key", "premaster", "kx_public",
+                 "cert_request", "ticket", "resuming", "offered", "offered_kind")
 
-    def __init__(self, hello, offered_session=None):
+    def __init__(self, hello, offered=None, offered_kind=None):
         self.hello = hello
-        self.suite_codes = frozenset(hello.cipher_suites)
         self.expect_ticket = False
         self.server_key = None
         self.premaster = b""
         self.kx_public = b""
         self.cert_request = None
         self.ticket = None  # the NewSessionTicket message, if any
-        self.resuming = False
-        self.offered_session = offered_session
+        self.resuming = False  # False, or the resumption kind ("session_id"/"ticket")
+        self.offered = offered  # the SessionState offered, or None
+        self.offered_kind = offered_kind
 
 
 def _now(conn):
@@ -81,7 +84,7 @@ class ExpectServerHello(State):
         if sh.version != _TLS12:
             raise ProtocolVersionError("server did not choose TLS 1.2")
         suite = BY_CODE.get(sh.cipher_suite)
-        if sh.cipher_suite not in hs.suite_codes or suite is None:
+        if sh.cipher_suite not in hs.hello.cipher_suites or suite is None:
             raise IllegalParameter("server chose a cipher suite we did not offer")
         if sh.compression_method != 0:
             raise IllegalParameter("server chose compression")
@@ -111,12 +114,34 @@ class ExpectServerHello(State):
             conn._alpn = alpn.protocols[0].decode("utf-8", "replace")
         conn._suite = suite
         conn._server_random = bytes(sh.random)
-        conn._session_id = bytes(sh.session_id)
+        conn._session_id = session_id = bytes(sh.session_id)
         conn._ems, conn._etm = ems, etm
         hs.expect_ticket = sh.find(ET.session_ticket) is not None
-        conn.transcript.start_hash(suite.prf_hash)
-        conn.transcript.add(raw)
+        transcript = conn.transcript
+        transcript.start_hash(suite.prf_hash)
+        offered = hs.offered
+        if offered is not None:
+            if session_id and session_id == hs.hello.session_id:
+                return _resume(conn, hs, offered, raw)
+            conn._forget_offered()  # the server did not take it: full handshake
+        transcript.add(raw)
         return ExpectCertificate(hs)
+
+
+def _resume(conn, hs: _Handshake, offered, raw):
+    """The server echoed our session ID: abbreviated handshake with `offered`."""
+    if conn._suite.code != offered.cipher_suite:
+        raise IllegalParameter("server resumed with a different cipher suite")  # RFC 5246 §7.4.1.3
+    if conn._ems != offered.extended_master_secret:
+        raise HandshakeFailure("extended master secret differs from the resumed session")  # RFC 7627 §5.3
+    conn._master_secret = offered.master_secret
+    conn._peer_chain = offered.peer_chain
+    hs.resuming = hs.offered_kind
+    transcript = conn.transcript
+    transcript.drop_buffer()  # no CertificateVerify in an abbreviated handshake
+    transcript.add(raw)
+    conn.install_keys()
+    return ExpectNewTicket(hs) if hs.expect_ticket else ExpectCcs(hs)
 
 
 class ExpectCertificate(State):
@@ -291,6 +316,9 @@ class ExpectFinished(State):
 
     def handle(self, conn, msg, raw):
         conn.check_finished(msg, raw, from_client=False)
+        if self.hs.resuming:  # abbreviated handshake: our CCS + Finished come last
+            conn.send_ccs()
+            conn.send_handshake(Finished(conn.verify_data(True)))
         conn._handshake_finished(self.hs)
         return ExpectTraffic()
 

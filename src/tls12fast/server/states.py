@@ -8,10 +8,16 @@
 #   [ExpectCertificate] -> ExpectClientKx -> [ExpectCertificateVerify] -> ExpectCcs
 #     -> ExpectFinished == [NewSessionTicket] CCS Finished == -> ExpectTraffic
 #
-# Resumption (issue 4) is meant to branch off in ExpectClientHello: an abbreviated
+# Resumption branches off in ExpectClientHello (server/resume.py): an abbreviated
 # handshake sends ServerHello [NewSessionTicket] CCS Finished and then waits in ExpectCcs /
-# ExpectFinished with `hs.resuming` set (ExpectFinished already skips its own CCS +
-# Finished then), so the states below are shared.
+# ExpectFinished with `hs.resuming` set (ExpectFinished then skips its own CCS + Finished).
+# Tickets (RFC 5077): when tickets are configured and the ClientHello carries the
+# SessionTicket extension, a full handshake announces a ticket with an empty SessionTicket
+# extension in ServerHello and sends NewSessionTicket just before its CCS (§3.3). Such a
+# ServerHello carries an EMPTY session ID and the session is not put in the session cache
+# (§3.4 "SHOULD include an empty Session ID"): the ticket is the client's handle, so a
+# cache entry would cost a store write (a Redis round trip in a cluster) and memory for
+# nothing. Clients without the extension get a 32-byte ID and a cache entry as usual.
 # Version rules: RFC 5246 App. E.1 (a higher legacy_version negotiates 1.2), RFC 8446
 # §4.2.1 (supported_versions must list 0x0303), RFC 7507 (TLS_FALLBACK_SCSV). The RFC 8446
 # §4.1.3 downgrade sentinel ("DOWNGRD\x01" in ServerHello.random) is deliberately NOT set:
@@ -49,8 +55,10 @@ from ..messages import (
     ServerKeyExchangeDHE,
     ServerKeyExchangeECDHE,
     ServerNameExt,
+    SessionTicketExt,
 )
 from .negotiate import choose
+from .resume import find_session, send_resumed_flight
 
 __all__ = [
     "ExpectClientHello", "ExpectCertificate", "ExpectClientKx", "ExpectCertificateVerify",
@@ -66,13 +74,13 @@ class _Handshake:
 
     __slots__ = ("hello", "choice", "kx", "client_key", "resuming", "issue_ticket")
 
-    def __init__(self, hello, choice):
+    def __init__(self, hello, choice, resuming=False, issue_ticket=False):
         self.hello = hello
         self.choice = choice
         self.kx = None
         self.client_key = None
-        self.resuming = False
-        self.issue_ticket = False
+        self.resuming = resuming  # False, or the resumption kind ("session_id"/"ticket")
+        self.issue_ticket = issue_ticket
 
 
 def _now(conn):
@@ -125,17 +133,24 @@ class ExpectClientHello(State):
         ems = ch.find(ET.extended_master_secret) is not None
         if config.require_extended_master_secret and not ems:
             raise HandshakeFailure("client does not offer extended master secret")  # RFC 7627 §5.2
-        choice = choose(config, ch, conn._server_name)
+        ticket_ext = ch.find(ET.session_ticket) if config.tickets is not None else None
+        found = find_session(conn, ch, ticket_ext, ems)
         alpn = _choose_alpn(config, ch)
+        if found is not None:
+            kind = send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg, ems)
+            return ExpectCcs(_Handshake(ch, None, resuming=kind))
+        choice = choose(config, ch, conn._server_name)
         suite = choice.suite
         conn._suite = suite
         conn._ems = ems
         conn._etm = (config.encrypt_then_mac and not suite.is_aead
                      and ch.find(ET.encrypt_then_mac) is not None)
         conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
-        hs = _Handshake(ch, choice)
+        issue_ticket = ticket_ext is not None
+        hs = _Handshake(ch, choice, issue_ticket=issue_ticket)
         conn._server_random = server_random = os.urandom(32)
-        conn._session_id = os.urandom(32) if config.session_cache is not None else b""
+        conn._session_id = (os.urandom(32) if config.session_cache is not None and not issue_ticket
+                            else b"")
 
         extensions = []
         if secure_reneg:
@@ -150,6 +165,8 @@ class ExpectClientHello(State):
             extensions.append(ExtendedMasterSecretExt())
         if conn._etm:
             extensions.append(EncryptThenMacExt())
+        if issue_ticket:
+            extensions.append(SessionTicketExt(b""))  # RFC 5077 §3.2
         conn.transcript.start_hash(suite.prf_hash)
         conn.transcript.add(raw)
         conn.send_handshake(ServerHello(_TLS12, server_random, conn._session_id, suite.code, 0,
@@ -282,6 +299,7 @@ class ExpectFinished(State):
     def handle(self, conn, msg, raw):
         conn.check_finished(msg, raw, from_client=True)
         if not self.hs.resuming:
+            conn._new_session(self.hs.issue_ticket)  # [NewSessionTicket], RFC 5077 §3.3
             conn.send_ccs()
             conn.send_handshake(Finished(conn.verify_data(False)))
         conn._handshake_finished(self.hs)

@@ -1,0 +1,155 @@
+# Server side of session resumption: finding a resumable session for a ClientHello and
+# sending the abbreviated handshake's first flight.
+#
+# How this works (RFC 5246 §7.3 abbreviated handshake, RFC 5077 §3.1/§3.4):
+#   find_session() looks at the ClientHello once:
+#   * a non-empty SessionTicket extension (tickets configured) is tried FIRST and ONLY:
+#     TicketKeys.unseal() -> SessionState.from_bytes(). Whether it opens or not, the
+#     client's session ID is then never looked up in the cache (RFC 5077 §3.4: with a
+#     ticket the ID is only the client's resumption detector); a ticket that fails to open
+#     means a full handshake and a fresh ticket, never an error.
+#   * otherwise a non-empty session ID is looked up in config.session_cache (a miss, or a
+#     store that is down, means a full handshake with a new ID, RFC 5246 §7.4.1.3).
+#   A found session is resumed only when acceptable(): not expired; its cipher suite is
+#   still allowed by our config AND offered by the client (RFC 5246 §7.4.1.2); the SNI
+#   name is the same (RFC 6066 §3: otherwise a full handshake); a client certificate the
+#   config requires is part of it; and RFC 7627 §5.3: an EMS session with a ClientHello
+#   without EMS aborts with handshake_failure, a non-EMS session with a ClientHello that
+#   offers EMS gets a full handshake.
+#   send_resumed_flight() sends ServerHello (echoing the client's session ID; no
+#   server_name, RFC 6066 §3), [NewSessionTicket when a ticket opened with an older key
+#   is renewed, RFC 5077 §3.3], ChangeCipherSpec, Finished - the server speaks first.
+from __future__ import annotations
+
+import os
+
+from ..enums import ExtensionType as ET
+from ..errors import DecodeError, HandshakeFailure
+from ..messages import (
+    ALPNExt,
+    ECPointFormatsExt,
+    EncryptThenMacExt,
+    ExtendedMasterSecretExt,
+    Finished,
+    NewSessionTicket,
+    RenegotiationInfoExt,
+    ServerHello,
+    SessionTicketExt,
+)
+from ..sessions import SessionState
+from ..suites import BY_CODE
+
+__all__ = ["find_session", "send_resumed_flight"]
+
+_TLS12 = 0x0303
+
+
+def _same_name(a: str | None, b: str | None) -> bool:
+    # Host names compare case-insensitively (RFC 6066 §3 / RFC 4343).
+    return (a or "").lower() == (b or "").lower()
+
+
+def acceptable(conn, ch, state, ems: bool) -> bool:
+    """May `state` be resumed for ClientHello `ch`? (See the module comment.)
+
+    Raises:
+        HandshakeFailure: an EMS session offered without EMS (RFC 7627 §5.3).
+    """
+    config = conn._config
+    if not isinstance(state, SessionState) or state.expired(config.clock()):
+        return False
+    code = state.cipher_suite
+    if code not in ch.cipher_suites or not any(s.code == code for s in config.suites):
+        return False
+    if not _same_name(state.server_name, conn._server_name):
+        return False
+    if config.client_auth == "required" and not state.peer_chain:
+        return False
+    if state.extended_master_secret and not ems:
+        raise HandshakeFailure("EMS session resumed without extended master secret")
+    return state.extended_master_secret == ems
+
+
+def find_session(conn, ch, ticket_ext, ems: bool):
+    """The session to resume for `ch`, or None for a full handshake.
+
+    Args:
+        conn: the ServerConnection.
+        ch: the ClientHello.
+        ticket_ext: the client's SessionTicket extension when tickets are configured,
+            else None.
+        ems: whether the ClientHello offers extended master secret.
+
+    Returns:
+        (state, kind, state_bytes, renew) with kind "ticket" or "session_id"
+        (state_bytes is the unsealed ticket plaintext, for renewal), or None.
+    """
+    config = conn._config
+    if ticket_ext is not None and ticket_ext.ticket:
+        opened = config.tickets.unseal(ticket_ext.ticket)
+        if opened is None:
+            return None
+        try:
+            state = SessionState.from_bytes(opened[0])
+        except DecodeError:
+            return None
+        if not acceptable(conn, ch, state, ems):
+            return None
+        return state, "ticket", opened[0], opened[1]
+    cache = config.session_cache
+    if cache is None or not ch.session_id:
+        return None
+    state = cache.get(bytes(ch.session_id))
+    if state is None or not acceptable(conn, ch, state, ems):
+        return None
+    return state, "session_id", b"", False
+
+
+def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: bool) -> str:
+    """Adopt the found session and send ServerHello [NewSessionTicket] CCS Finished.
+
+    Returns:
+        The resumption kind ("ticket" or "session_id").
+    """
+    config = conn._config
+    state, kind, state_bytes, renew = found
+    suite = BY_CODE[state.cipher_suite]
+    conn._suite = suite
+    conn._ems = ems
+    conn._etm = (config.encrypt_then_mac and not suite.is_aead
+                 and ch.find(ET.encrypt_then_mac) is not None)
+    conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
+    conn._master_secret = state.master_secret
+    conn._peer_chain = state.peer_chain
+    conn._session = state
+    conn._session_id = session_id = bytes(ch.session_id)
+    if kind == "session_id":
+        conn._cache_key = session_id  # removed again if this connection fails
+    conn._server_random = server_random = os.urandom(32)
+
+    extensions = []
+    if secure_reneg:
+        extensions.append(RenegotiationInfoExt(b""))  # RFC 5746 §3.6
+    if suite.kx == "ECDHE" and ch.find(ET.ec_point_formats) is not None:
+        extensions.append(ECPointFormatsExt([0]))  # RFC 8422 §5.2
+    if alpn is not None:
+        extensions.append(ALPNExt([alpn]))  # RFC 7301 §3.1: negotiated per connection
+    if ems:
+        extensions.append(ExtendedMasterSecretExt())
+    if conn._etm:
+        extensions.append(EncryptThenMacExt())
+    if renew:
+        extensions.append(SessionTicketExt(b""))  # RFC 5077 §3.2
+    transcript = conn.transcript
+    transcript.start_hash(suite.prf_hash)
+    transcript.drop_buffer()  # no CertificateVerify in an abbreviated handshake
+    transcript.add(raw)
+    conn.send_handshake(ServerHello(_TLS12, server_random, session_id, suite.code, 0,
+                                    extensions or None))
+    if renew:
+        tickets = config.tickets
+        conn.send_handshake(NewSessionTicket(tickets.lifetime_hint, tickets.seal(state_bytes)))
+    conn.install_keys()
+    conn.send_ccs()
+    conn.send_handshake(Finished(conn.verify_data(False)))
+    return kind
