@@ -1,13 +1,26 @@
 """asyncio HTTPS server throughput: stdlib ssl vs tls12fast.SSLContext, driven by openssl s_time.
 
-How this works: the same asyncio server (one small HTTP/1.0 response per connection) is
-started in a child process with `ssl=` a stdlib ssl.SSLContext or a tls12fast.SSLContext
-(same certificate, TLS 1.2, ECDHE-RSA-AES128-GCM-SHA256). `openssl s_time -new` (a full
-handshake per connection) and `-reuse` (session-ID resumption) run for a bounded time from
-a separate process; connections/s and the tls12fast/stdlib ratio are printed.
+How this works: the same asyncio server (reads one HTTP request, writes one small
+HTTP/1.0 response, closes with close_notify) runs in a child process with `ssl=` a
+stdlib ssl.SSLContext or a tls12fast.SSLContext — same certificate, TLS 1.2 only, one
+pinned suite, OP_NO_TICKET on both so `-reuse` measures session-ID resumption. Clients
+are `openssl s_time -www /` processes (separate from the server) on 127.0.0.1 with a
+bounded -time: `-new` is a full handshake per connection, `-reuse` resumes the first
+connection's session. `-www` matters: without a request/response exchange the server
+never sends close_notify and OpenSSL drops such sessions from its cache (ssl_clear_bad_session),
+so stdlib "-reuse" silently measured full handshakes.
+
+Reported per server and mode:
+  conn/s   connections per wall-clock second, counted by us around the s_time run
+           (s_time's own "real seconds" is truncated to whole seconds);
+  cpu ms   server process CPU (user+sys, /proc) per connection — the fair number on a
+           small or busy machine, where the client competes for the same cores;
+  reused   share of connections s_time reports as resumed ('r' marks).
+Rounds alternate stdlib/tls12fast and the median round is shown. Ratios are
+tls12fast/stdlib for conn/s and stdlib/tls12fast for CPU (>1 = tls12fast better).
 Targets (issue 5): >= 1.2x for -new, >= 2x for -reuse.
 
-Run: python bench/asyncio_server_bench.py [--time 5]
+Run: python bench/asyncio_server_bench.py [--time 5] [--rounds 3] [--clients 1] [--ecdsa]
 """
 from __future__ import annotations
 
@@ -15,6 +28,7 @@ import argparse
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,12 +37,11 @@ import time
 SERVER = r"""
 import asyncio, ssl, sys
 import tls12fast
-kind, cert, key, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+kind, cert, key, port, cipher = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 ctx = (tls12fast.SSLContext if kind == "tls12fast" else ssl.SSLContext)(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
-ctx.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
-if kind == "stdlib":
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ctx.set_ciphers(cipher)
+ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
 ctx.options |= ssl.OP_NO_TICKET  # s_time -reuse measures session-ID resumption
 BODY = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
 
@@ -50,6 +63,8 @@ async def main():
 asyncio.run(main())
 """
 
+SUITES = {"rsa": "ECDHE-RSA-AES128-GCM-SHA256", "ecdsa": "ECDHE-ECDSA-AES128-GCM-SHA256"}
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -57,42 +72,83 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _s_time(port: int, mode: str, seconds: int) -> float:
-    out = subprocess.run(["openssl", "s_time", "-connect", f"127.0.0.1:{port}", mode, "-time", str(seconds),
-                          "-tls1_2"], capture_output=True, text=True, timeout=seconds * 4 + 30).stdout
-    match = re.search(r"(\d+) connections in ([\d.]+) real seconds", out)
-    if not match:
-        return 0.0
-    return int(match.group(1)) / float(match.group(2))
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _s_time(port: int, pid: int, mode: str, seconds: int, cipher: str, clients: int) -> dict:
+    """Run `clients` parallel s_time processes; conn/s, server CPU ms/conn, reused share."""
+    cmd = ["openssl", "s_time", "-connect", f"127.0.0.1:{port}", mode, "-www", "/", "-time", str(seconds),
+           "-tls1_2", "-cipher", cipher]
+    cpu0, t0 = _cpu_seconds(pid), time.perf_counter()
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             for _ in range(clients)]
+    outs = [p.communicate(timeout=seconds * 4 + 30)[0] for p in procs]
+    wall, cpu = time.perf_counter() - t0, _cpu_seconds(pid) - cpu0
+    count = reused = 0
+    for out in outs:
+        match = re.search(r"(\d+) connections in [\d.]+ real seconds", out)
+        count += int(match.group(1)) if match else 0
+        reused += sum(line.count("r") for line in out.splitlines() if set(line) <= set("r*t123"))
+    return {"rate": count / wall, "cpu_ms": cpu / count * 1000 if count else 0.0,
+            "reused": reused / count if count else 0.0}
+
+
+def _start(kind: str, cert, key, cipher: str):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, kind, str(cert), str(key), str(port), cipher],
+                            stdout=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != "ready":
+        proc.kill()
+        raise SystemExit(f"{kind} server did not start")
+    return proc, port
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time", type=int, default=5, help="seconds per s_time run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median shown)")
+    parser.add_argument("--clients", type=int, default=1, help="parallel s_time processes")
+    parser.add_argument("--ecdsa", action="store_true", help="ECDSA P-256 certificate and suite")
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
     from _pki import make_pki
 
     pki = make_pki(tempfile.mkdtemp(prefix="asyncio-bench-"))
-    results = {}
-    for kind in ("stdlib", "tls12fast"):
-        port = _free_port()
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, kind, str(pki.rsa_cert), str(pki.rsa_key), str(port)],
-                                stdout=subprocess.PIPE, text=True)
-        try:
-            assert proc.stdout.readline().strip() == "ready"
-            time.sleep(0.2)
+    alg = "ecdsa" if args.ecdsa else "rsa"
+    cert, key = (pki.ecdsa_cert, pki.ecdsa_key) if args.ecdsa else (pki.rsa_cert, pki.rsa_key)
+    cipher = SUITES[alg]
+    servers = {kind: _start(kind, cert, key, cipher) for kind in ("stdlib", "tls12fast")}
+    runs: dict[tuple[str, str], list[dict]] = {}
+    try:
+        time.sleep(0.2)
+        for rnd in range(args.rounds):
             for mode in ("-new", "-reuse"):
-                print(f"{kind} {mode} ...", file=sys.stderr, flush=True)
-                results[kind, mode] = _s_time(port, mode, args.time)
-        finally:
+                for kind in ("stdlib", "tls12fast") if rnd % 2 == 0 else ("tls12fast", "stdlib"):
+                    print(f"round {rnd + 1}/{args.rounds} {kind} {mode} ...", file=sys.stderr, flush=True)
+                    proc, port = servers[kind]
+                    runs.setdefault((kind, mode), []).append(
+                        _s_time(port, proc.pid, mode, args.time, cipher, args.clients))
+    finally:
+        for proc, _ in servers.values():
             proc.terminate()
             proc.wait(10)
-    print(f"{'':10}{'stdlib ssl':>14}{'tls12fast':>14}{'ratio':>8}   (connections/s, openssl s_time -time {args.time})")
+
+    def median(kind, mode, field):
+        return statistics.median(r[field] for r in runs[kind, mode])
+
+    print(f"{cipher}, TLS 1.2, {args.clients} s_time client(s), -time {args.time}, median of {args.rounds} "
+          f"rounds, {os.cpu_count()} CPUs")
+    print(f"{'':8}{'stdlib conn/s':>14}{'tls12fast':>11}{'ratio':>7}  |{'stdlib cpu ms':>14}{'tls12fast':>11}"
+          f"{'ratio':>7}  |{'reused std/ours':>16}")
     for mode in ("-new", "-reuse"):
-        base, ours = results["stdlib", mode], results["tls12fast", mode]
-        ratio = f"{ours / base:.2f}x" if base else "n/a"
-        print(f"{mode:10}{base:14.1f}{ours:14.1f}{ratio:>8}")
+        base, ours = median("stdlib", mode, "rate"), median("tls12fast", mode, "rate")
+        bcpu, ocpu = median("stdlib", mode, "cpu_ms"), median("tls12fast", mode, "cpu_ms")
+        reuse = f"{median('stdlib', mode, 'reused'):.0%}/{median('tls12fast', mode, 'reused'):.0%}"
+        print(f"{mode:8}{base:14.1f}{ours:11.1f}{ours / base if base else 0:6.2f}x  |{bcpu:14.3f}{ocpu:11.3f}"
+              f"{bcpu / ocpu if ocpu else 0:6.2f}x  |{reuse:>16}")
     return 0
 
 

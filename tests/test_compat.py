@@ -8,8 +8,7 @@ import threading
 import pytest
 
 import tls12fast
-from tls12fast.compat import parse_cipher_string
-from tls12fast.compat_socket import openssl_name
+from tls12fast.compat import openssl_name, parse_cipher_string
 from tls12fast.suites import ALL_SUITES
 
 
@@ -263,25 +262,47 @@ def test_sockets(pki, ours):
 
 @pytest.mark.interop
 def test_nonblocking_want_read(pki):
-    listener, port, thread = _socket_server(server_ctx(pki, ours=False))
-    raw = socket.create_connection(("127.0.0.1", port))
+    # Deterministic: the server accepts only after the client's first do_handshake(), so
+    # that call must find no reply and raise SSLWantReadError (a server thread answering
+    # fast enough used to let the whole handshake finish in one call).
+    listener = socket.create_server(("127.0.0.1", 0))
+    sctx = server_ctx(pki, ours=False)
+    served = []
+
+    def serve():
+        conn, _ = listener.accept()
+        try:
+            with sctx.wrap_socket(conn, server_side=True) as tls_conn:
+                served.append(tls_conn.recv(100))
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    raw = socket.create_connection(listener.getsockname())
     raw.setblocking(False)
     tls = client_ctx(pki).wrap_socket(raw, server_hostname="localhost", do_handshake_on_connect=False)
-    with pytest.raises(ssl.SSLWantReadError):
-        tls.do_handshake()
-    import select
-    for _ in range(50):
-        select.select([tls], [], [], 1)
-        try:
+    try:
+        with pytest.raises(ssl.SSLWantReadError):
             tls.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            continue
-    with pytest.raises(ssl.SSLWantReadError):
-        tls.recv(10)
-    tls.close()
-    thread.join(5)
-    listener.close()
+        thread.start()
+        import select
+        for _ in range(50):
+            select.select([tls], [], [], 1)
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                continue
+        assert tls.version() == "TLSv1.2"
+        with pytest.raises(ssl.SSLWantReadError):  # the server waits for us: nothing to read
+            tls.recv(10)
+        tls.setblocking(True)
+        tls.sendall(b"ping")
+        thread.join(5)
+        assert served == [b"ping"]
+    finally:
+        tls.close()
+        listener.close()
 
 
 @pytest.mark.interop
