@@ -483,3 +483,108 @@ def test_crypto_reexports_certs():
     assert crypto.verify_server_chain is certs.verify_server_chain
     with pytest.raises(AttributeError):
         crypto.no_such_name  # noqa: B018
+
+
+# ----------------------------------------------------------------------- verified-chain cache
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the verifiers certs.py builds (each one is a full path validation)."""
+    calls = []
+    real = certs._builder
+
+    def builder(store, now):
+        calls.append(now)
+        return real(store, now)
+
+    monkeypatch.setattr(certs, "_builder", builder)
+    return calls
+
+
+def _utc(cert_path, which, delta):
+    leaf = x509.load_pem_x509_certificates(cert_path.read_bytes())[0]
+    base = leaf.not_valid_after_utc if which == "after" else leaf.not_valid_before_utc
+    return base + datetime.timedelta(seconds=delta)
+
+
+def test_cache_hit_skips_the_verifier(pki, counted):
+    store = load_trust_store(pki.ca_file)
+    chain = _der_chain(pki.rsa_cert)
+    first = verify_server_chain(chain, store, "localhost")
+    assert len(counted) == 1
+    again = verify_server_chain([bytes(c) for c in chain], store, "localhost")  # equal bytes, new objects
+    assert len(counted) == 1 and again == first and again is not first
+    assert store.stats() == {"hits": 1, "misses": 1, "entries": 1}
+    client = _der_chain(pki.client_rsa_cert)
+    verify_client_chain(client, store)
+    verify_client_chain(client, store)
+    assert len(counted) == 2 and store.stats()["hits"] == 2
+
+
+def test_cache_misses_on_other_name_store_chain_or_purpose(pki, counted):
+    store = load_trust_store(pki.ca_file)
+    chain = _der_chain(pki.rsa_cert)
+    verify_server_chain(chain, store, "localhost")
+    verify_server_chain(chain, store, "127.0.0.1")  # another name
+    verify_server_chain(chain, store, "localhost", check_hostname=False)  # path only
+    verify_server_chain(chain, load_trust_store(pki.ca_file), "localhost")  # another store
+    verify_server_chain(chain + _der_chain(pki.ca_file), store, "localhost")  # another chain (root sent too)
+    tampered = list(chain)
+    tampered[0] = tampered[0][:-1] + bytes([tampered[0][-1] ^ 1])  # leaf signature bit flipped
+    _expect(AD.unknown_ca, verify_server_chain, tampered, store, "localhost")  # no valid signature
+    assert len(counted) == 6
+    # A path verified for "localhost" is never an answer for another name.
+    _expect(AD.bad_certificate, verify_server_chain, chain, store, "other.example")
+    # Nor a serverAuth success for a client chain.
+    _expect(AD.bad_certificate, verify_client_chain, chain, store)
+    assert store.stats()["hits"] == 0
+
+
+def test_cache_never_stores_failures(pki, counted):
+    store = load_trust_store(pki.ca_file)
+    for _ in range(2):
+        _expect(AD.bad_certificate, verify_server_chain, _der_chain(pki.other_cert), store, "localhost")
+        _expect(AD.unknown_ca, verify_server_chain, _der_chain(pki.untrusted_cert), store, "localhost")
+        _expect(AD.certificate_expired, verify_server_chain, _der_chain(pki.expired_cert), store, "localhost")
+        _expect(AD.certificate_expired, verify_client_chain, _der_chain(pki.expired_cert), store)
+    assert store.stats() == {"hits": 0, "misses": 8, "entries": 0}
+
+
+def test_cache_honours_expiry_ttl_and_time_order(pki, counted):
+    store = load_trust_store(pki.ca_file, cache_ttl=600)
+    chain = _der_chain(pki.expired_cert)
+    last_second = _utc(pki.expired_cert, "after", -10)
+    assert len(verify_server_chain(chain, store, "localhost", now=last_second)) == 3
+    assert len(verify_server_chain(chain, store, "localhost", now=last_second)) == 3
+    assert len(counted) == 1  # a hit
+    # Within the TTL but past notAfter: the entry is not used and the chain is refused.
+    _expect(AD.certificate_expired, verify_server_chain, chain, store, "localhost",
+            now=last_second + datetime.timedelta(seconds=11))
+    assert len(counted) == 2
+    # Past the TTL: verified afresh. Before the original verification: verified afresh.
+    early = _utc(pki.expired_cert, "before", 100)
+    verify_server_chain(chain, store, "localhost", now=early)
+    verify_server_chain(chain, store, "localhost", now=early + datetime.timedelta(seconds=599))
+    verify_server_chain(chain, store, "localhost", now=early + datetime.timedelta(seconds=600))
+    verify_server_chain(chain, store, "localhost", now=early - datetime.timedelta(seconds=1))
+    assert len(counted) == 5
+    # Before notBefore: refused even though a later verification is cached.
+    _expect(AD.certificate_expired, verify_server_chain, chain, store, "localhost",
+            now=_utc(pki.expired_cert, "before", -1))
+
+
+def test_cache_is_bounded_and_can_be_turned_off(pki, counted):
+    store = load_trust_store(pki.ca_file, cache_size=2)
+    chains = [_der_chain(getattr(pki, f"{k}_cert")) for k in ("rsa", "ecdsa", "ecdsa384")]
+    for chain in chains:
+        verify_server_chain(chain, store, "localhost")
+    assert store.stats()["entries"] == 2
+    verify_server_chain(chains[0], store, "localhost")  # evicted (least recently used)
+    assert len(counted) == 4
+    off = load_trust_store(pki.ca_file, cache_size=0)
+    for _ in range(2):
+        verify_server_chain(chains[0], off, "localhost")
+    assert len(counted) == 6 and off.stats() == {"hits": 0, "misses": 0, "entries": 0}
+    with pytest.raises(ConfigurationError):
+        certs.TrustStore(off.certificates, cache_size=-1)

@@ -9,6 +9,16 @@
 # verify_server_chain / verify_client_chain: path validation (RFC 5280 via the webpki
 #   profile cryptography implements); failures become CertificateError carrying the alert
 #   RFC 5246 §7.2.2 asks for: certificate_expired, unknown_ca or bad_certificate.
+# Verified-chain cache: path building costs ~100 µs, and a client talking to the same few
+#   servers sees the same chain again and again (browsers and OpenSSL-based stacks keep
+#   similar caches). Each TrustStore keeps a small LRU of *successful* verifications keyed
+#   by (purpose, host name or None, the exact DER bytes of every certificate sent). A hit
+#   is used only while the verification time lies in [time of the original verification,
+#   that time + TTL) and inside every certificate's validity period on the verified path
+#   (so expiry is still enforced to the second); anything else is a miss and a full
+#   verification. Failures are never cached. Nothing else feeds the verdict: the anchors
+#   are fixed per TrustStore and cryptography's verifier checks no revocation, so a hit
+#   gives exactly the answer a fresh verification would. TrustStore(cache_size=0) turns it off.
 from __future__ import annotations
 
 import datetime
@@ -18,7 +28,9 @@ import ipaddress
 import os
 import re
 import ssl
+import threading
 import warnings
+from collections import OrderedDict
 
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
@@ -35,7 +47,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from .crypto import schemes_for_key, scheme_name, sign_with
+from .crypto import schemes_for_key, scheme_name, signing_params
 from .enums import AlertDescription
 from .errors import CertificateError, ConfigurationError, InternalError
 
@@ -68,7 +80,8 @@ class CertifiedKey:
         dns_names: the leaf's DNS subjectAltNames, lowercase (its CN if it has none).
     """
 
-    __slots__ = ("chain", "certificate", "private_key", "key_type", "signature_schemes", "dns_names")
+    __slots__ = ("chain", "certificate", "private_key", "key_type", "signature_schemes", "dns_names",
+                 "_signers")
 
     def __init__(self, certificates: list, private_key, *, source: str = "PEM data"):
         if not certificates:
@@ -89,6 +102,8 @@ class CertifiedKey:
         self.key_type = key_type
         self.signature_schemes = schemes_for_key(private_key)
         self.dns_names = _dns_names(leaf)
+        # scheme -> prebuilt sign() arguments, so a handshake builds no padding/hash objects.
+        self._signers = {s: signing_params(private_key, s) for s in self.signature_schemes}
 
     @classmethod
     def load(cls, certfile, keyfile=None, password=None) -> "CertifiedKey":
@@ -151,9 +166,10 @@ class CertifiedKey:
             InternalError: this key cannot produce `scheme` (the caller must pick from
                 `signature_schemes`).
         """
-        if scheme not in self.signature_schemes:
+        params = self._signers.get(scheme)
+        if params is None:
             raise InternalError(f"{self.key_type} key cannot sign with {scheme_name(scheme)}")
-        return sign_with(self.private_key, scheme, data)
+        return self.private_key.sign(bytes(data), *params)
 
     def decrypt_premaster(self, encrypted: bytes, client_version: int) -> bytes:
         """Decrypt an RSA EncryptedPreMasterSecret without a padding oracle.
@@ -192,18 +208,35 @@ def _dns_names(cert: x509.Certificate) -> tuple[str, ...]:
 class TrustStore:
     """Trust anchors for peer verification.
 
+    Args:
+        certificates: the anchor certificates.
+        cache_size: verified chains remembered (see the module comment); 0 turns the
+            cache off.
+        cache_ttl: seconds a verification may be reused (never past a certificate's
+            notAfter).
+
     Attributes:
         store: the cryptography.x509.verification.Store.
         certificates: the anchor certificates.
     """
 
-    __slots__ = ("store", "certificates")
+    __slots__ = ("store", "certificates", "_cache")
 
-    def __init__(self, certificates: list):
+    def __init__(self, certificates: list, *, cache_size: int = 128, cache_ttl: float = 600.0):
         if not certificates:
             raise ConfigurationError("the trust store has no certificates")
+        if cache_size < 0 or not cache_ttl >= 0:
+            raise ConfigurationError("cache_size and cache_ttl must not be negative")
         self.certificates = list(certificates)
         self.store = Store(self.certificates)
+        self._cache = _VerifiedChains(cache_size, cache_ttl) if cache_size and cache_ttl else None
+
+    def stats(self) -> dict:
+        """Verified-chain cache counters: hits, misses, entries (all 0 when it is off)."""
+        cache = self._cache
+        if cache is None:
+            return {"hits": 0, "misses": 0, "entries": 0}
+        return {"hits": cache.hits, "misses": cache.misses, "entries": len(cache.entries)}
 
     @property
     def subject_names(self) -> list[bytes]:
@@ -212,6 +245,42 @@ class TrustStore:
 
     def __repr__(self) -> str:
         return f"<TrustStore {len(self.certificates)} certificates>"
+
+
+class _VerifiedChains:
+    """Bounded LRU of successful verifications for one TrustStore (module comment)."""
+
+    __slots__ = ("max_entries", "ttl", "entries", "lock", "hits", "misses")
+
+    def __init__(self, max_entries: int, ttl: float):
+        self.max_entries = max_entries
+        self.ttl = ttl
+        # key -> (verified path tuple, verified at, latest notBefore, earliest notAfter)
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key, now: float):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                path, verified_at, not_before, not_after = entry
+                if verified_at <= now < verified_at + self.ttl and not_before <= now <= not_after:
+                    self.entries.move_to_end(key)
+                    self.hits += 1
+                    return list(path)
+                del self.entries[key]  # stale, or asked about another time: verify afresh
+            self.misses += 1
+            return None
+
+    def put(self, key, path: list, now: float) -> None:
+        not_before = max(c.not_valid_before_utc.timestamp() for c in path)
+        not_after = min(c.not_valid_after_utc.timestamp() for c in path)
+        with self.lock:
+            self.entries[key] = (tuple(path), now, not_before, not_after)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
 
 
 def _is_pem(value) -> bool:
@@ -274,13 +343,15 @@ def _system_certificates() -> tuple:
     return tuple(certs.values())
 
 
-def load_trust_store(cafile=None, cadata=None) -> TrustStore:
+def load_trust_store(cafile=None, cadata=None, *, cache_size: int = 128, cache_ttl: float = 600.0) -> TrustStore:
     """Build a TrustStore.
 
     Args:
         cafile: a PEM file path, a list of paths, or PEM text (str/bytes starting with
             "-----BEGIN").
         cadata: PEM text or DER bytes (one or more concatenated certificates).
+
+        cache_size, cache_ttl: the verified-chain cache (TrustStore).
 
     With neither, the system store is used (ssl.get_default_verify_paths(), then
     certifi if installed); it is parsed once per process.
@@ -306,7 +377,7 @@ def load_trust_store(cafile=None, cadata=None) -> TrustStore:
                 "no system CA certificates found; pass cafile= (a PEM file, list of files or "
                 "PEM bytes) or cadata=, or install certifi"
             )
-    return TrustStore(certs)
+    return TrustStore(certs, cache_size=cache_size, cache_ttl=cache_ttl)
 
 
 # ---------------------------------------------------------------------------- verification
@@ -390,10 +461,33 @@ def _now(now):
     return now if now.tzinfo is not None else now.replace(tzinfo=datetime.timezone.utc)
 
 
+@functools.lru_cache(maxsize=256)
+def _server_subject(name: str):
+    """IPAddress or DNSName for a (dot-stripped) server name, or None if it is neither."""
+    # Only strings that look like addresses go to ipaddress (its parser raises, slowly,
+    # for every DNS name); anything it rejects is tried as a DNS name.
+    if ":" in name or name[-1:].isdigit():
+        try:
+            return IPAddress(ipaddress.ip_address(name))
+        except ValueError:
+            pass
+    try:
+        return DNSName(name)
+    except ValueError:  # not a usable DNS name (e.g. non-ASCII, empty labels)
+        return None
+
+
+def _chain_key(purpose: str, name, chain) -> tuple:
+    return (purpose, name, tuple(der if type(der) is bytes else bytes(der) for der in chain))
+
+
 def verify_server_chain(
     chain: list, store: TrustStore, server_name: str | None, check_hostname: bool = True, now=None
 ) -> list:
     """Verify a server's Certificate message against `store`.
+
+    A recent identical success is answered from the store's verified-chain cache (see
+    the module comment); failures always run the full verification.
 
     Args:
         chain: DER certificates as sent, leaf first.
@@ -408,24 +502,32 @@ def verify_server_chain(
     Raises:
         CertificateError: alert certificate_expired, unknown_ca or bad_certificate.
     """
-    certs = _parse_chain(chain)
     now = _now(now)
+    name = server_name.rstrip(".") if check_hostname and server_name else None
+    cache = store._cache
+    if cache is None or not chain:
+        return _verify_server(_parse_chain(chain), store, server_name, name, now)
+    key = _chain_key("server", name, chain)
+    stamp = now.timestamp()
+    path = cache.get(key, stamp)
+    if path is None:
+        path = _verify_server(_parse_chain(chain), store, server_name, name, now)
+        cache.put(key, path, stamp)  # reached only on success
+    return path
+
+
+def _verify_server(certs: list, store: TrustStore, server_name, name, now) -> list:
     purpose = ExtendedKeyUsageOID.SERVER_AUTH
-    if not check_hostname or not server_name:
+    if name is None:
         try:
             return _verify_nameless(certs, store, now, purpose)
         except VerificationError as exc:
             raise _fail(certs, now, exc) from None
-    name = server_name.rstrip(".")
+    subject = _server_subject(name) if name else None
+    if subject is None:
+        raise CertificateError(f"server name {server_name!r} is not a valid host name")
     try:
-        subject = IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        subject = None
-    try:
-        subject = subject or DNSName(name)
         return _builder(store, now).build_server_verifier(subject).verify(certs[0], certs[1:])
-    except ValueError:  # not a usable DNS name (e.g. non-ASCII, empty labels)
-        raise CertificateError(f"server name {server_name!r} is not a valid host name") from None
     except VerificationError as exc:
         error = _fail(certs, now, exc)
     if error.alert == AlertDescription.bad_certificate:
@@ -454,14 +556,28 @@ def _san_strings(cert) -> list[str]:
 def verify_client_chain(chain: list, store: TrustStore, now=None) -> list:
     """Verify a client's Certificate message (clientAuth EKU if an EKU is present).
 
+    Uses the store's verified-chain cache like verify_server_chain.
+
     Returns:
         The verified path, leaf first, ending with the trust anchor.
 
     Raises:
         CertificateError: alert certificate_expired, unknown_ca or bad_certificate.
     """
-    certs = _parse_chain(chain)
     now = _now(now)
+    cache = store._cache
+    if cache is None or not chain:
+        return _verify_client(_parse_chain(chain), store, now)
+    key = _chain_key("client", None, chain)
+    stamp = now.timestamp()
+    path = cache.get(key, stamp)
+    if path is None:
+        path = _verify_client(_parse_chain(chain), store, now)
+        cache.put(key, path, stamp)  # reached only on success
+    return path
+
+
+def _verify_client(certs: list, store: TrustStore, now) -> list:
     try:
         return _verify_nameless(certs, store, now, ExtendedKeyUsageOID.CLIENT_AUTH)
     except VerificationError as exc:

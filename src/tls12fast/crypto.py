@@ -30,6 +30,7 @@ __all__ = [
     "verify_signature",
     "schemes_for_key",
     "scheme_name",
+    "signing_params",
     # re-exported from certs.py
     "CertifiedKey",
     "TrustStore",
@@ -226,7 +227,7 @@ def rsa_encrypt_premaster(public_key, premaster: bytes) -> bytes:
 
 # ---------------------------------------------------------------------------- signatures
 
-_HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES = {"sha1": hashes.SHA1(), "sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}
 # scheme -> (algorithm, hash name)
 _SCHEMES = {
     SS.rsa_pkcs1_sha1: ("pkcs1", "sha1"),
@@ -253,6 +254,21 @@ _EC_SCHEMES = {
     "secp256r1": (SS.ecdsa_secp256r1_sha256, SS.ecdsa_secp384r1_sha384),
     "secp384r1": (SS.ecdsa_secp384r1_sha384, SS.ecdsa_secp256r1_sha256),
 }
+
+
+def _sign_args(kind: str, algo) -> tuple:
+    # The arguments after `data` of cryptography's sign()/verify() (RFC 8446 §4.2.3:
+    # PSS with MGF1 on the same hash and salt = hash length).
+    if kind == "ecdsa":
+        return (ec.ECDSA(algo),)
+    if kind == "pss":
+        return (padding.PSS(mgf=padding.MGF1(algo), salt_length=algo.digest_size), algo)
+    return (padding.PKCS1v15(), algo)
+
+
+# scheme -> (kind, sign/verify arguments), built once: padding and hash objects are
+# immutable, so every handshake can share them.
+_PARAMS = {int(s): (kind, _sign_args(kind, _HASHES[h])) for s, (kind, h) in _SCHEMES.items()}
 
 
 def scheme_name(scheme: int) -> str:
@@ -282,22 +298,26 @@ def schemes_for_key(public_key) -> tuple[int, ...]:
     return ()
 
 
-def _algorithm(key, scheme: int, allow_sha1: bool):
-    """(kind, hash object, padding-or-None) for a key and scheme, or IllegalParameter."""
-    entry = _SCHEMES.get(scheme)
+_PUBLIC_TYPES = (ec.EllipticCurvePublicKey, rsa.RSAPublicKey)
+_PRIVATE_TYPES = (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)
+
+
+def _algorithm(key, scheme: int, allow_sha1: bool, types: tuple = _PUBLIC_TYPES) -> tuple:
+    """The sign/verify arguments for a key and scheme; `types` is (EC type, RSA type).
+
+    Raises:
+        IllegalParameter: the scheme is unknown, disallowed, or unusable with this key.
+    """
+    entry = _PARAMS.get(scheme)
     if entry is None or (scheme in _SHA1_SCHEMES and not allow_sha1):
         raise IllegalParameter(f"signature scheme {scheme_name(scheme)} is not allowed")
-    kind, hash_name = entry
-    algo = _HASHES[hash_name]()
+    kind, args = entry
     if kind == "ecdsa":
-        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name not in _EC_SCHEMES:
+        if not isinstance(key, types[0]) or key.curve.name not in _EC_SCHEMES:
             raise IllegalParameter(f"{scheme_name(scheme)} needs an ECDSA P-256/P-384 key")
-        return kind, algo, None
-    if not isinstance(key, rsa.RSAPublicKey):
+    elif not isinstance(key, types[1]):
         raise IllegalParameter(f"{scheme_name(scheme)} needs an RSA key")
-    if kind == "pss":
-        return kind, algo, padding.PSS(mgf=padding.MGF1(algo), salt_length=algo.digest_size)
-    return kind, algo, padding.PKCS1v15()
+    return args
 
 
 def verify_signature(public_key, scheme: int, data: bytes, signature: bytes, *, allow_sha1: bool = False) -> None:
@@ -307,26 +327,23 @@ def verify_signature(public_key, scheme: int, data: bytes, signature: bytes, *, 
         IllegalParameter: the scheme is unknown, disallowed, or unusable with this key.
         DecryptError: the signature does not verify (RFC 5246 §7.2.2 decrypt_error).
     """
-    kind, algo, pad = _algorithm(public_key, scheme, allow_sha1)
+    args = _algorithm(public_key, scheme, allow_sha1)
     try:
-        if kind == "ecdsa":
-            public_key.verify(bytes(signature), bytes(data), ec.ECDSA(algo))
-        else:
-            public_key.verify(bytes(signature), bytes(data), pad, algo)
+        public_key.verify(bytes(signature), bytes(data), *args)
     except (InvalidSignature, ValueError):
         raise DecryptError(f"bad {scheme_name(scheme)} signature") from None
 
 
-def sign_with(private_key, scheme: int, data: bytes) -> bytes:
-    """Sign `data` with a private key under `scheme` (used by CertifiedKey.sign).
+def signing_params(private_key, scheme: int) -> tuple:
+    """The arguments after `data` for `private_key.sign(data, ...)` under `scheme`.
+
+    CertifiedKey computes these once per scheme, so signing a handshake builds nothing.
+    SHA-1 schemes are refused.
 
     Raises:
         IllegalParameter: the scheme is unknown or unusable with this key.
     """
-    kind, algo, pad = _algorithm(private_key.public_key(), scheme, False)
-    if kind == "ecdsa":
-        return private_key.sign(bytes(data), ec.ECDSA(algo))
-    return private_key.sign(bytes(data), pad, algo)
+    return _algorithm(private_key, scheme, False, _PRIVATE_TYPES)
 
 
 _CERT_NAMES = frozenset(
@@ -335,9 +352,11 @@ _CERT_NAMES = frozenset(
 
 
 def __getattr__(name: str):
-    # PEP 562: certs.py imports this module, so its names are re-exported lazily.
+    # PEP 562: certs.py imports this module, so its names are re-exported lazily (and
+    # then bound here, so later lookups are plain attribute reads).
     if name in _CERT_NAMES:
         from . import certs
 
-        return getattr(certs, name)
+        value = globals()[name] = getattr(certs, name)
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

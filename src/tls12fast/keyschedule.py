@@ -131,18 +131,18 @@ def split_key_block(block: bytes, mac_len: int, key_len: int, iv_len: int) -> Ke
     Raises:
         ConfigurationError: a negative length or a block that is too short.
     """
-    if min(mac_len, key_len, iv_len) < 0:
+    if mac_len < 0 or key_len < 0 or iv_len < 0:
         raise ConfigurationError("key block lengths must not be negative")
     needed = 2 * (mac_len + key_len + iv_len)
     if len(block) < needed:
         raise ConfigurationError(f"key block has {len(block)} bytes, suite needs {needed}")
-    view = memoryview(block)
-    values = []
-    offset = 0
-    for size in (mac_len, mac_len, key_len, key_len, iv_len, iv_len):
-        values.append(bytes(view[offset:offset + size]))
-        offset += size
-    return KeyMaterial(*values)
+    block = bytes(block)  # no copy when it already is bytes (the PRF's output)
+    a = mac_len
+    b = a + mac_len
+    c = b + key_len
+    d = c + key_len
+    e = d + iv_len
+    return KeyMaterial(block[:a], block[a:b], block[b:c], block[c:d], block[d:e], block[e:needed])
 
 
 def verify_data(prf: PRF, hash: str, master_secret: bytes, sender_is_client: bool,

@@ -55,8 +55,16 @@ class RecordLayer:
             TLSError subclasses from the reader (bad header, bad MAC, overflow).
         """
         reader = self.reader
+        total = len(data)
+        if total <= _CHUNK:  # the usual case: one feed, no slicing
+            if total:
+                reader.feed(data)
+            record = reader.next_record()
+            while record is not None:
+                yield record
+                record = reader.next_record()
+            return
         view = memoryview(data)
-        total = len(view)
         pos = 0
         while True:
             if pos < total:

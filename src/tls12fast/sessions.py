@@ -94,6 +94,25 @@ class SessionState:
     ticket_lifetime_hint: int = 0
 
     def __post_init__(self) -> None:
+        # One expression for the common, valid case (a SessionState is built on every
+        # handshake); only an invalid state pays for the checks that name the field.
+        if (type(self.cipher_suite) is int and 0 <= self.cipher_suite <= 0xFFFF
+                and type(self.master_secret) is bytes and len(self.master_secret) == MASTER_SECRET_LEN
+                and type(self.session_id) is bytes and len(self.session_id) <= MAX_SESSION_ID
+                and type(self.ticket) is bytes and len(self.ticket) <= MAX_TICKET
+                and type(self.peer_chain) is tuple and len(self.peer_chain) <= MAX_CHAIN
+                and all(type(c) is bytes and 0 < len(c) <= MAX_CERT for c in self.peer_chain)
+                and (self.alpn_protocol is None
+                     or (type(self.alpn_protocol) is bytes and 0 < len(self.alpn_protocol) <= MAX_ALPN))
+                and (self.server_name is None
+                     or (type(self.server_name) is str and 0 < len(self.server_name) <= MAX_SERVER_NAME))
+                and type(self.lifetime) is int and 0 <= self.lifetime <= MAX_U32
+                and type(self.ticket_lifetime_hint) is int and 0 <= self.ticket_lifetime_hint <= MAX_U32
+                and math.isfinite(self.created_at)):
+            return
+        self._explain_invalid()
+
+    def _explain_invalid(self) -> None:
         _check(isinstance(self.cipher_suite, int) and 0 <= self.cipher_suite <= 0xFFFF,
                "cipher_suite")
         _check(isinstance(self.master_secret, bytes) and isinstance(self.session_id, bytes)
