@@ -34,7 +34,7 @@ fuzz-smoke:
 # The compiled parsers under AddressSanitizer (Python itself is not instrumented, so
 # libasan is preloaded and leak checking is off).
 fuzz-asan: asan-build
-	LD_PRELOAD=$(LIBASAN) ASAN_OPTIONS=detect_leaks=0,allocator_may_return_null=1 \
+	LD_PRELOAD=$(LIBASAN) ASAN_OPTIONS=detect_leaks=0,allocator_may_return_null=1 PYTHONMALLOC=malloc \
 	$(PYTHON) fuzz/run.py --all --targets record,codec,server,client --runs 50000 \
 	--max-seconds 60 --build $(ASAN_BUILD)
 

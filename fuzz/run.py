@@ -149,7 +149,10 @@ class Runner:
         return {"target": self.target.name, "twin": self.target.twin.name,
                 "executions": self.execs, "seconds": round(seconds, 1),
                 "exec_per_s": round(self.execs / seconds), "rss_start_kb": self.rss_start,
-                "rss_end_kb": rss, "rss_peak_kb": peak, "findings": self.findings}
+                "rss_end_kb": rss, "rss_peak_kb": peak,
+                # first sample after 8192 fuzzed inputs: libFuzzer's own tables are in by then
+                "rss_8k_kb": self.rss_samples[0] if self.rss_samples else rss,
+                "findings": self.findings}
 
 
 def load_seeds(dirs: list[str]) -> list[bytes]:
@@ -280,7 +283,7 @@ def fuzz_all(args) -> int:
         results = [r for chain in pool.map(run_chain, chains) for r in chain]
     total, bad = 0, 0
     print(f"{'target':8} {'twin':7} {'executions':>10} {'exec/s':>7} {'RSS start':>10} "
-          f"{'RSS end':>9} {'peak':>8}  findings")
+          f"{'@8k execs':>10} {'RSS end':>9} {'peak':>8}  findings")
     for r in results:
         if "error" in r:
             bad += 1
@@ -290,7 +293,8 @@ def fuzz_all(args) -> int:
         bad += bool(r["findings"])
         twin = r["twin"] if r["target"] not in targets.TWIN_INDEPENDENT else "(any)"
         print(f"{r['target']:8} {twin:7} {r['executions']:>10} {r['exec_per_s']:>7} "
-              f"{r['rss_start_kb'] // 1024:>8}MB {r['rss_end_kb'] // 1024:>7}MB "
+              f"{r['rss_start_kb'] // 1024:>8}MB {r['rss_8k_kb'] // 1024:>8}MB "
+              f"{r['rss_end_kb'] // 1024:>7}MB "
               f"{r['rss_peak_kb'] // 1024:>6}MB  {len(r['findings']) or 'none'}")
         for sig, f in r["findings"].items():
             print(f"    {sig}: {f['reason']} x{f['count']} -> {f['input']}\n      {f['exception']}")
