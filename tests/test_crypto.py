@@ -588,3 +588,21 @@ def test_cache_is_bounded_and_can_be_turned_off(pki, counted):
     assert len(counted) == 6 and off.stats() == {"hits": 0, "misses": 0, "entries": 0}
     with pytest.raises(ConfigurationError):
         certs.TrustStore(off.certificates, cache_size=-1)
+
+
+def test_load_peer_chain_parses_once_per_chain(pki):
+    chain = _der_chain(pki.ecdsa_cert)
+    certs._load_chain.cache_clear()
+    first, key = certs.load_peer_chain(chain)
+    again, key2 = certs.load_peer_chain([bytearray(c) for c in chain])  # same bytes, other type
+    assert certs._load_chain.cache_info().hits == 1
+    assert again == first and again is not first and key2 is key
+    assert [c.public_bytes(serialization.Encoding.DER) for c in first] == chain
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    rsa_certs, rsa_key = certs.load_peer_chain(_der_chain(pki.rsa_cert))
+    assert rsa_certs[0] != first[0] and not isinstance(rsa_key, ec.EllipticCurvePublicKey)
+    for bad in ([], [b"\x30\x03junk"], chain[:1] + [b"\x00"]):
+        with pytest.raises(CertificateError) as info:
+            certs.load_peer_chain(bad)
+        assert info.value.alert == AD.bad_certificate
+    assert crypto.load_peer_chain is certs.load_peer_chain

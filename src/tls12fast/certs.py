@@ -9,6 +9,9 @@
 # verify_server_chain / verify_client_chain: path validation (RFC 5280 via the webpki
 #   profile cryptography implements); failures become CertificateError carrying the alert
 #   RFC 5246 §7.2.2 asks for: certificate_expired, unknown_ca or bad_certificate.
+# load_peer_chain: the peer's DER list -> (x509 objects, leaf public key), remembered for
+#   the last few distinct chains (exact DER bytes; the objects are immutable), so a busy
+#   client or client-auth server does not re-parse the same chain every handshake.
 # Verified-chain cache: path building costs ~100 µs, and a client talking to the same few
 #   servers sees the same chain again and again (browsers and OpenSSL-based stacks keep
 #   similar caches). Each TrustStore keeps a small LRU of *successful* verifications keyed
@@ -33,6 +36,7 @@ import warnings
 from collections import OrderedDict
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -51,7 +55,8 @@ from .crypto import schemes_for_key, scheme_name, signing_params
 from .enums import AlertDescription
 from .errors import CertificateError, ConfigurationError, InternalError
 
-__all__ = ["CertifiedKey", "TrustStore", "load_trust_store", "verify_server_chain", "verify_client_chain"]
+__all__ = ["CertifiedKey", "TrustStore", "load_trust_store", "load_peer_chain", "verify_server_chain",
+           "verify_client_chain"]
 
 _KEY_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]*PRIVATE KEY)-----.+?-----END \1-----", re.S)
 
@@ -408,16 +413,41 @@ def _policies(purpose) -> tuple[ExtensionPolicy, ExtensionPolicy]:
     return ca, ee
 
 
-def _parse_chain(chain: list) -> list:
+def _parse_chain(chain) -> list:
     if not chain:
         raise CertificateError("the peer sent no certificate", AlertDescription.bad_certificate)
     certs = []
     for i, der in enumerate(chain):
         try:
             certs.append(x509.load_der_x509_certificate(bytes(der)))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             raise CertificateError(f"certificate #{i} in the peer's chain cannot be parsed") from None
     return certs
+
+
+@functools.lru_cache(maxsize=32)
+def _load_chain(ders: tuple) -> tuple:
+    certs = _parse_chain(ders)
+    try:
+        key = certs[0].public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise CertificateError("unsupported peer certificate key",
+                               AlertDescription.unsupported_certificate) from None
+    return tuple(certs), key
+
+
+def load_peer_chain(ders) -> tuple[list, object]:
+    """Parse a Certificate message's DER list (leaf first); recent chains are cached.
+
+    Returns:
+        (list of x509.Certificate, the leaf's public key).
+
+    Raises:
+        CertificateError: bad_certificate for an empty list or an unparseable
+            certificate, unsupported_certificate for a key cryptography cannot load.
+    """
+    certs, key = _load_chain(tuple(der if type(der) is bytes else bytes(der) for der in ders))
+    return list(certs), key
 
 
 def _subject(cert) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "CertifiedKey",
     "TrustStore",
     "load_trust_store",
+    "load_peer_chain",
     "verify_server_chain",
     "verify_client_chain",
 ]
@@ -347,7 +348,8 @@ def signing_params(private_key, scheme: int) -> tuple:
 
 
 _CERT_NAMES = frozenset(
-    ("CertifiedKey", "TrustStore", "load_trust_store", "verify_server_chain", "verify_client_chain")
+    ("CertifiedKey", "TrustStore", "load_trust_store", "load_peer_chain", "verify_server_chain",
+     "verify_client_chain")
 )
 
 
