@@ -507,8 +507,18 @@ def _server_subject(name: str):
         return None
 
 
-def _chain_key(purpose: str, name, chain) -> tuple:
-    return (purpose, name, tuple(der if type(der) is bytes else bytes(der) for der in chain))
+def _cached(store: TrustStore, purpose: str, name, chain, now, verify) -> list:
+    # The verified-chain cache (module comment) around verify(), which raises on failure.
+    cache = store._cache
+    if cache is None or not chain:
+        return verify()
+    key = (purpose, name, tuple(der if type(der) is bytes else bytes(der) for der in chain))
+    stamp = now.timestamp()
+    path = cache.get(key, stamp)
+    if path is None:
+        path = verify()
+        cache.put(key, path, stamp)  # reached only on success
+    return path
 
 
 def verify_server_chain(
@@ -534,16 +544,8 @@ def verify_server_chain(
     """
     now = _now(now)
     name = server_name.rstrip(".") if check_hostname and server_name else None
-    cache = store._cache
-    if cache is None or not chain:
-        return _verify_server(_parse_chain(chain), store, server_name, name, now)
-    key = _chain_key("server", name, chain)
-    stamp = now.timestamp()
-    path = cache.get(key, stamp)
-    if path is None:
-        path = _verify_server(_parse_chain(chain), store, server_name, name, now)
-        cache.put(key, path, stamp)  # reached only on success
-    return path
+    return _cached(store, "server", name, chain, now,
+                   lambda: _verify_server(_parse_chain(chain), store, server_name, name, now))
 
 
 def _verify_server(certs: list, store: TrustStore, server_name, name, now) -> list:
@@ -595,16 +597,7 @@ def verify_client_chain(chain: list, store: TrustStore, now=None) -> list:
         CertificateError: alert certificate_expired, unknown_ca or bad_certificate.
     """
     now = _now(now)
-    cache = store._cache
-    if cache is None or not chain:
-        return _verify_client(_parse_chain(chain), store, now)
-    key = _chain_key("client", None, chain)
-    stamp = now.timestamp()
-    path = cache.get(key, stamp)
-    if path is None:
-        path = _verify_client(_parse_chain(chain), store, now)
-        cache.put(key, path, stamp)  # reached only on success
-    return path
+    return _cached(store, "client", None, chain, now, lambda: _verify_client(_parse_chain(chain), store, now))
 
 
 def _verify_client(certs: list, store: TrustStore, now) -> list:
