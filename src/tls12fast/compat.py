@@ -23,8 +23,13 @@ import os
 import ssl
 import threading
 
-from .compat_socket import SSLObject, SSLSession, SSLSocket, _decode_cert, map_error, openssl_name
+from .client.connection import ClientConnection
+from .compat_errors import map_error
+from .compat_object import SSLObject
+from .compat_session import SSLSession, decode_cert, openssl_name
+from .compat_socket import SSLSocket
 from .errors import ConfigurationError
+from .server.connection import ServerConnection
 from .suites import ALL_SUITES
 
 __all__ = ["SSLContext", "SSLObject", "SSLSocket", "SSLSession", "PROTOCOL_TLS_SERVER",
@@ -119,8 +124,6 @@ def parse_cipher_string(spec: str) -> list[str]:
     if not active:
         raise ssl.SSLError(ssl.SSL_ERROR_SSL, "No cipher can be selected.")
     return active
-
-
 
 
 _ALIASES = _aliases()
@@ -226,7 +229,7 @@ class SSLContext(ssl.SSLContext):
         certs = self._trust_certs()
         if binary_form:
             return [c.public_bytes(Encoding.DER) for c in certs]
-        return [_decode_cert(c.public_bytes(Encoding.DER)) for c in certs]
+        return [decode_cert(c.public_bytes(Encoding.DER)) for c in certs]
 
     def _trust_certs(self) -> list:
         from cryptography import x509
@@ -487,11 +490,7 @@ class SSLContext(ssl.SSLContext):
     def _new_connection(self, server_side: bool, server_hostname, session):
         config = self._config(server_side)
         if server_side:
-            from .server.connection import ServerConnection
-
             return ServerConnection(config)
-        from .client.connection import ClientConnection
-
         return ClientConnection(config, server_name=server_hostname,
                                 session=session._state if session is not None else None)
 
