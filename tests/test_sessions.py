@@ -340,3 +340,27 @@ def test_client_store_lru_and_remove():
     with pytest.raises(LocalProtocolError):
         store.put(b"bytes-key", make_state())
     assert "ClientSessionStore" in repr(store) and MS.hex() not in repr(store)
+
+
+def test_validation_fast_path_accepts_what_the_checks_accept():
+    # Subclasses (IntEnum codes, bytes/str subclasses) take the detailed path and pass.
+    import enum
+
+    class Code(enum.IntEnum):
+        suite = 0xC02F
+
+    class Raw(bytes):
+        pass
+
+    class Name(str):
+        pass
+
+    state = make_state(cipher_suite=Code.suite, master_secret=Raw(MS), server_name=Name("a.example"),
+                       peer_chain=(Raw(b"\x30\x82leaf"),))
+    assert state.cipher_suite == 0xC02F and state.server_name == "a.example"
+    with pytest.raises(LocalProtocolError, match="master_secret length"):
+        make_state(master_secret=Raw(b"short"))
+    with pytest.raises(LocalProtocolError, match="field types"):
+        make_state(peer_chain=("not bytes",))
+    with pytest.raises(LocalProtocolError, match="ticket_lifetime_hint"):
+        make_state(ticket_lifetime_hint=1 << 32)
