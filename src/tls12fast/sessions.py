@@ -101,7 +101,6 @@ class SessionState:
                 and type(self.session_id) is bytes and len(self.session_id) <= MAX_SESSION_ID
                 and type(self.ticket) is bytes and len(self.ticket) <= MAX_TICKET
                 and type(self.peer_chain) is tuple and len(self.peer_chain) <= MAX_CHAIN
-                and all(type(c) is bytes and 0 < len(c) <= MAX_CERT for c in self.peer_chain)
                 and (self.alpn_protocol is None
                      or (type(self.alpn_protocol) is bytes and 0 < len(self.alpn_protocol) <= MAX_ALPN))
                 and (self.server_name is None
@@ -109,7 +108,11 @@ class SessionState:
                 and type(self.lifetime) is int and 0 <= self.lifetime <= MAX_U32
                 and type(self.ticket_lifetime_hint) is int and 0 <= self.ticket_lifetime_hint <= MAX_U32
                 and math.isfinite(self.created_at)):
-            return
+            for cert in self.peer_chain:
+                if type(cert) is not bytes or not 0 < len(cert) <= MAX_CERT:
+                    break
+            else:
+                return
         self._explain_invalid()
 
     def _explain_invalid(self) -> None:
