@@ -53,6 +53,7 @@ __all__ = ["Connection", "State", "parse_peer_chain"]
 MAX_WARNING_ALERTS = 4  # consecutive warning alerts tolerated (rustls allowed_warning_alerts)
 MAX_EMPTY_RECORDS = 32  # consecutive empty application records (OpenSSL MAX_EMPTY_RECORDS)
 MAX_RENEGOTIATION_REQUESTS = 1  # refused with a warning once; fatal after that
+_LENGTHS: dict = {}  # suite code -> (key_block_len, mac_len, key_len, iv_len)
 
 
 class State:
@@ -421,10 +422,20 @@ class Connection:
         if keylog is not None:
             keylog.log("CLIENT_RANDOM", self._client_random, self._master_secret)
         suite = self._suite
-        block = keyschedule.key_block(self._prf, suite.prf_hash, self._master_secret,
-                                      self._client_random, self._server_random,
-                                      suite.key_block_len)
-        keys = keyschedule.split_key_block(block, suite.mac_len, suite.key_len, suite.iv_len)
+        lengths = _LENGTHS.get(suite.code)
+        if lengths is None:
+            lengths = _LENGTHS[suite.code] = (suite.key_block_len, suite.mac_len, suite.key_len,
+                                              suite.iv_len)
+        # RFC 5246 §6.3: key_block = PRF(master_secret, "key expansion",
+        # server_random + client_random), split into MAC keys, write keys, IVs.
+        block = self._prf(self._master_secret, b"key expansion",
+                          self._server_random + self._client_random, lengths[0],
+                          suite.prf_hash)
+        mac, key, iv = lengths[1:]
+        a, b = mac, 2 * mac
+        c, d = b + key, b + 2 * key
+        keys = keyschedule.KeyMaterial(block[:a], block[a:b], block[b:c], block[c:d],
+                                       block[d:d + iv], block[d + iv:d + 2 * iv])
         self._records.install_keys(suite, keys, self._etm)
 
     def verify_data(self, from_client: bool) -> bytes:

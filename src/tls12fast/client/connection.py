@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import weakref
 
 from ..connection import Connection
 from ..errors import ConfigurationError
@@ -46,12 +47,41 @@ __all__ = ["ClientConnection"]
 _DEFAULT_LIFETIME = 300  # seconds a client keeps a session without a ticket hint
 
 
+_EMPTY_TICKET = SessionTicketExt(b"")
+_EMPTY_RENEGOTIATION_INFO = RenegotiationInfoExt(b"")
+# Per config: the suite list and the extensions that do not change per connection. The
+# message objects are shared read-only by every ClientHello built from that config.
+_PARTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _is_ip(name: str) -> bool:
+    # Fast path: a host name ending in a letter is never an IP literal.
+    if ":" not in name and not name[-1].isdigit():
+        return False
     try:
         ipaddress.ip_address(name)
     except ValueError:
         return False
     return True
+
+
+def _hello_parts(config) -> tuple:
+    """(suite codes, extensions before SessionTicket, extensions after it) for `config`."""
+    parts = _PARTS.get(config)
+    if parts is None:
+        before = [SupportedGroupsExt([int(g) for g in config.groups])]
+        if any(s.kx == "ECDHE" for s in config.suites):
+            before.append(ECPointFormatsExt([0]))
+        before.append(SignatureAlgorithmsExt(list(config.signature_schemes)))
+        if config.alpn_protocols:
+            before.append(ALPNExt(list(config.alpn_protocols)))
+        if config.extended_master_secret:
+            before.append(ExtendedMasterSecretExt())
+        if config.encrypt_then_mac and any(not s.is_aead for s in config.suites):
+            before.append(EncryptThenMacExt())
+        parts = _PARTS[config] = ([s.code for s in config.suites], tuple(before),
+                                  (_EMPTY_RENEGOTIATION_INFO,))
+    return parts
 
 
 class ClientConnection(Connection):
@@ -119,29 +149,24 @@ class ClientConnection(Connection):
 
     def _client_hello(self, offered, kind) -> ClientHello:
         config = self._config
-        suites = [s.code for s in config.suites]
+        suites, before, after = _hello_parts(config)
         extensions = []
-        if self._server_name and not _is_ip(self._server_name):
-            extensions.append(ServerNameExt([(0, self._server_name.encode("idna"))]))
-        extensions.append(SupportedGroupsExt([int(g) for g in config.groups]))
-        if any(s.kx == "ECDHE" for s in config.suites):
-            extensions.append(ECPointFormatsExt([0]))
-        extensions.append(SignatureAlgorithmsExt(list(config.signature_schemes)))
-        if config.alpn_protocols:
-            extensions.append(ALPNExt(list(config.alpn_protocols)))
-        if config.extended_master_secret:
-            extensions.append(ExtendedMasterSecretExt())
-        if config.encrypt_then_mac and any(not s.is_aead for s in config.suites):
-            extensions.append(EncryptThenMacExt())
+        name = self._server_name
+        if name and not _is_ip(name):
+            extensions.append(ServerNameExt([(0, name.encode("ascii") if name.isascii()
+                                              else name.encode("idna"))]))
+        extensions += before
         session_id = b""
         if config.offer_ticket:
             # RFC 5077 §3.4: a ticket goes with a fresh session ID to detect acceptance.
-            extensions.append(SessionTicketExt(offered.ticket if kind == "ticket" else b""))
             if kind == "ticket":
+                extensions.append(SessionTicketExt(offered.ticket))
                 session_id = os.urandom(32)
+            else:
+                extensions.append(_EMPTY_TICKET)
         if kind == "session_id":
             session_id = offered.session_id
-        extensions.append(RenegotiationInfoExt(b""))
+        extensions += after
         return ClientHello(0x0303, self._client_random, session_id, suites, b"\x00", extensions)
 
     def _forget_offered(self) -> None:

@@ -89,24 +89,26 @@ class ExpectServerHello(State):
         if sh.compression_method != 0:
             raise IllegalParameter("server chose compression")
         offered = {ext.type for ext in hs.hello.extensions or ()}
-        for ext in sh.extensions or ():
+        exts = {}
+        for ext in reversed(sh.extensions or ()):  # the first of a duplicate wins
             # RFC 5246 §7.4.1.4: only extensions the client offered may come back.
             if ext.type not in offered:
                 raise RemoteProtocolError("server sent an extension we did not offer",
                                           AlertDescription.unsupported_extension)
-        reneg = sh.find(ET.renegotiation_info)
+            exts[ext.type] = ext
+        reneg = exts.get(ET.renegotiation_info)
         if reneg is not None and reneg.renegotiated_connection:
             raise HandshakeFailure("non-empty renegotiation_info on an initial handshake")  # RFC 5746 §3.4
-        ems = sh.find(ET.extended_master_secret) is not None
+        ems = ET.extended_master_secret in exts
         if config.require_extended_master_secret and not ems:
             raise HandshakeFailure("server does not support extended master secret")  # RFC 7627 §5.2
-        etm = sh.find(ET.encrypt_then_mac) is not None
+        etm = ET.encrypt_then_mac in exts
         if etm and suite.is_aead:
             raise IllegalParameter("encrypt_then_mac with an AEAD suite")  # RFC 7366 §2
-        formats = sh.find(ET.ec_point_formats)
+        formats = exts.get(ET.ec_point_formats)
         if formats is not None and suite.kx == "ECDHE" and 0 not in formats.formats:
             raise IllegalParameter("server does not accept uncompressed points")  # RFC 8422 §5.2
-        alpn = sh.find(ET.application_layer_protocol_negotiation)
+        alpn = exts.get(ET.application_layer_protocol_negotiation)
         if alpn is not None:
             # RFC 7301 §3.1: exactly one protocol, one that we offered.
             if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn_protocols:
@@ -116,7 +118,7 @@ class ExpectServerHello(State):
         conn._server_random = bytes(sh.random)
         conn._session_id = session_id = bytes(sh.session_id)
         conn._ems, conn._etm = ems, etm
-        hs.expect_ticket = sh.find(ET.session_ticket) is not None
+        hs.expect_ticket = ET.session_ticket in exts
         transcript = conn.transcript
         transcript.start_hash(suite.prf_hash)
         offered = hs.offered

@@ -105,8 +105,11 @@ def find_session(conn, ch, ticket_ext, ems: bool):
     return state, "session_id", b"", False
 
 
-def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: bool) -> str:
+def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: bool,
+                        exts: dict) -> str:
     """Adopt the found session and send ServerHello [NewSessionTicket] CCS Finished.
+
+    `exts` is the ClientHello's extensions by type.
 
     Returns:
         The resumption kind ("ticket" or "session_id").
@@ -117,7 +120,7 @@ def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: boo
     conn._suite = suite
     conn._ems = ems
     conn._etm = (config.encrypt_then_mac and not suite.is_aead
-                 and ch.find(ET.encrypt_then_mac) is not None)
+                 and ET.encrypt_then_mac in exts)
     conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
     conn._master_secret = state.master_secret
     conn._peer_chain = state.peer_chain
@@ -130,7 +133,7 @@ def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: boo
     extensions = []
     if secure_reneg:
         extensions.append(RenegotiationInfoExt(b""))  # RFC 5746 §3.6
-    if suite.kx == "ECDHE" and ch.find(ET.ec_point_formats) is not None:
+    if suite.kx == "ECDHE" and ET.ec_point_formats in exts:
         extensions.append(ECPointFormatsExt([0]))  # RFC 8422 §5.2
     if alpn is not None:
         extensions.append(ALPNExt([alpn]))  # RFC 7301 §3.1: negotiated per connection

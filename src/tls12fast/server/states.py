@@ -87,9 +87,14 @@ def _now(conn):
     return datetime.datetime.fromtimestamp(conn._config.clock(), datetime.timezone.utc)
 
 
-def _check_version(hello) -> None:
+def extensions_by_type(extensions) -> dict:
+    """{type: extension}; the first of a (forbidden, RFC 5246 §7.4.1.4) duplicate wins."""
+    return {ext.type: ext for ext in reversed(extensions)} if extensions else {}
+
+
+def _check_version(hello, exts) -> None:
     """Apply the version rules (TLS 1.2 must be offered; RFC 7507 fallback check)."""
-    versions = hello.find(ET.supported_versions)
+    versions = exts.get(ET.supported_versions)
     if versions is not None:
         if _TLS12 not in versions.versions:
             raise ProtocolVersionError("client does not offer TLS 1.2")
@@ -101,8 +106,8 @@ def _check_version(hello) -> None:
         raise ProtocolVersionError("client offers only versions below TLS 1.2")
 
 
-def _choose_alpn(config, hello) -> bytes | None:
-    ext = hello.find(ET.application_layer_protocol_negotiation)
+def _choose_alpn(config, exts) -> bytes | None:
+    ext = exts.get(ET.application_layer_protocol_negotiation)
     if ext is None or not config.alpn_protocols:
         return None
     for proto in config.alpn_protocols:  # RFC 7301 §3.2: the server's preference wins
@@ -119,32 +124,33 @@ class ExpectClientHello(State):
 
     def handle(self, conn, ch, raw):
         config = conn._config
-        _check_version(ch)
+        exts = extensions_by_type(ch.extensions)
+        _check_version(ch, exts)
         if 0 not in ch.compression_methods:
             raise IllegalParameter("client does not offer null compression")
         conn._records.reader.legacy_version_ok = False
         conn._client_random = bytes(ch.random)
-        reneg = ch.find(ET.renegotiation_info)
+        reneg = exts.get(ET.renegotiation_info)
         if reneg is not None and reneg.renegotiated_connection:
             raise HandshakeFailure("non-empty renegotiation_info on an initial handshake")  # RFC 5746 §3.6
         secure_reneg = reneg is not None or TLS_EMPTY_RENEGOTIATION_INFO_SCSV in ch.cipher_suites
-        sni = ch.find(ET.server_name)
+        sni = exts.get(ET.server_name)
         conn._server_name = sni.host_name if sni is not None else None
-        ems = ch.find(ET.extended_master_secret) is not None
+        ems = ET.extended_master_secret in exts
         if config.require_extended_master_secret and not ems:
             raise HandshakeFailure("client does not offer extended master secret")  # RFC 7627 §5.2
-        ticket_ext = ch.find(ET.session_ticket) if config.tickets is not None else None
+        ticket_ext = exts.get(ET.session_ticket) if config.tickets is not None else None
         found = find_session(conn, ch, ticket_ext, ems)
-        alpn = _choose_alpn(config, ch)
+        alpn = _choose_alpn(config, exts)
         if found is not None:
-            kind = send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg, ems)
+            kind = send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg, ems, exts)
             return ExpectCcs(_Handshake(ch, None, resuming=kind))
         choice = choose(config, ch, conn._server_name)
         suite = choice.suite
         conn._suite = suite
         conn._ems = ems
         conn._etm = (config.encrypt_then_mac and not suite.is_aead
-                     and ch.find(ET.encrypt_then_mac) is not None)
+                     and ET.encrypt_then_mac in exts)
         conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
         issue_ticket = ticket_ext is not None
         hs = _Handshake(ch, choice, issue_ticket=issue_ticket)
@@ -157,7 +163,7 @@ class ExpectClientHello(State):
             extensions.append(RenegotiationInfoExt(b""))  # RFC 5746 §3.6
         if choice.sni_matched:
             extensions.append(ServerNameExt([]))  # RFC 6066 §3
-        if suite.kx == "ECDHE" and ch.find(ET.ec_point_formats) is not None:
+        if suite.kx == "ECDHE" and ET.ec_point_formats in exts:
             extensions.append(ECPointFormatsExt([0]))  # RFC 8422 §5.2
         if alpn is not None:
             extensions.append(ALPNExt([alpn]))
