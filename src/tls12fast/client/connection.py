@@ -116,12 +116,13 @@ class ClientConnection(Connection):
         self._server_name = server_name
         store = config.session_store
         self._store_key = key = session_key if session_key is not None else server_name
-        self._drop_on_failure = False  # the store entry was offered or written by us
         from_store = False
         if session is None and store is not None and key:
             session = store.get(key)
             from_store = True
         offered, kind = self._offerable(session)
+        # True while the store entry for the key is one we offered or wrote: it is dropped
+        # if the server refuses it or the connection fails.
         self._drop_on_failure = from_store and offered is not None
         self._client_random = os.urandom(32)
         hello = self._client_hello(offered, kind)
