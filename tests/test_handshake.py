@@ -206,7 +206,8 @@ def test_keylog_file(pki, twin, tmp_path):
 
 def test_tracer_sees_every_message(pki, twin):
     client_seen, server_seen = [], []
-    handshake(pki, twin, client_kw={"tracer": client_seen.append, "session_store": None},
+    handshake(pki, twin, client_kw={"tracer": client_seen.append, "session_store": None,
+                                               "offer_ticket": False},
               server_kw={"tracer": server_seen.append})
     assert [(e.direction, e.msg_type) for e in client_seen] == [
         ("send", "client_hello"), ("recv", "server_hello"), ("recv", "certificate"),
