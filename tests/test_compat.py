@@ -306,6 +306,56 @@ def test_nonblocking_want_read(pki):
 
 
 @pytest.mark.interop
+@pytest.mark.parametrize("delivery", ["one_record", "two_records", "byte_by_byte"])
+def test_server_waits_for_whole_client_hello(pki, delivery):
+    """The server gate holds the first flight until the ClientHello is complete, however it
+    is framed (RFC 5246 §6.2.1 lets a handshake message span records), then runs the
+    sni_callback once and hands every byte to the engine."""
+    seen = []
+    sctx = server_ctx(pki)
+    sctx.sni_callback = lambda obj, name, ctx: seen.append(name)
+    bios = [ssl.MemoryBIO() for _ in range(4)]
+    client = client_ctx(pki, ours=False).wrap_bio(bios[0], bios[1], server_hostname="localhost")
+    server = sctx.wrap_bio(bios[2], bios[3], server_side=True)
+    with pytest.raises(ssl.SSLWantReadError):
+        client.do_handshake()
+    flight = bios[1].read()
+    assert flight[0] == 22 and len(flight) == 5 + int.from_bytes(flight[3:5], "big")
+    body = flight[5:]
+    if delivery == "two_records":
+        half = len(body) // 2
+        chunks = [flight[:3] + half.to_bytes(2, "big") + body[:half],
+                  flight[:3] + (len(body) - half).to_bytes(2, "big") + body[half:]]
+    elif delivery == "byte_by_byte":
+        chunks = [flight[i:i + 1] for i in range(len(flight))]
+    else:
+        chunks = [flight]
+    for chunk in chunks:
+        assert seen == []
+        bios[2].write(chunk)
+        with pytest.raises(ssl.SSLWantReadError):
+            server.do_handshake()
+    assert seen == ["localhost"]
+    assert ("ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2", 128) in server.shared_ciphers()
+    for _ in range(4):
+        bios[0].write(bios[3].read())
+        try:
+            client.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        bios[2].write(bios[1].read())
+        try:
+            server.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pass
+    bios[0].write(bios[3].read())
+    client.do_handshake()
+    assert server.version() == client.version() == "TLSv1.2"
+    assert server.cipher() == client.cipher()
+
+
+@pytest.mark.interop
 def test_default_stdlib_client(pki):
     """A TLS 1.3-capable stdlib client must negotiate TLS 1.2 with us (no RFC 8446 §4.1.3
     downgrade sentinel from a server that does not speak 1.3)."""
