@@ -144,7 +144,7 @@ def test_failed_handshake_connections_freed_by_refcount(pki, twin, failure):
     client_kw, server_kw, tamper, server_name, expected = FAILURES[failure]
     client_kw = dict(client_kw, session_store=None)
     if failure == "untrusted_ca":
-        client_kw["cafile"] = str(pki.intermediate_file.parent / "untrusted-cert.pem")
+        client_kw["cafile"] = str(pki.untrusted_cert)  # trusts only a different root
     with _no_cyclic_gc():
         pair = make_pair(pki, twin, client_kw=client_kw, server_kw=server_kw,
                          server_name=server_name, certs=("rsa",))
