@@ -561,20 +561,25 @@ def _verify_server(certs: list, store: TrustStore, server_name, name, now) -> li
     try:
         return _builder(store, now).build_server_verifier(subject).verify(certs[0], certs[1:])
     except VerificationError as exc:
-        error = _fail(certs, now, exc)
-    if error.alert == AlertDescription.bad_certificate:
-        # Tell a name mismatch apart from other failures: does the path verify without it?
-        try:
-            _verify_nameless(certs, store, now, purpose)
-        except VerificationError:
-            pass
-        else:
-            error = CertificateError(
-                f"certificate {_subject(certs[0])!r} is not valid for {server_name!r} "
-                f"(it names {', '.join(_san_strings(certs[0])) or 'nothing'})",
-                AlertDescription.bad_certificate,
-            )
-    raise error
+        # Raised straight from the helper: an error kept in a local here would form a
+        # frame <-> traceback cycle that keeps the whole connection alive until a GC pass.
+        raise _server_failure(certs, store, now, purpose, server_name, exc) from None
+
+
+def _server_failure(certs: list, store: TrustStore, now, purpose, server_name, exc) -> CertificateError:
+    error = _fail(certs, now, exc)
+    if error.alert != AlertDescription.bad_certificate:
+        return error
+    # Tell a name mismatch apart from other failures: does the path verify without it?
+    try:
+        _verify_nameless(certs, store, now, purpose)
+    except VerificationError:
+        return error
+    return CertificateError(
+        f"certificate {_subject(certs[0])!r} is not valid for {server_name!r} "
+        f"(it names {', '.join(_san_strings(certs[0])) or 'nothing'})",
+        AlertDescription.bad_certificate,
+    )
 
 
 def _san_strings(cert) -> list[str]:
