@@ -66,8 +66,13 @@ class TLSStream:
         """Up to `max_bytes` of application data; b"" once the peer has closed."""
         while not self._plain and not self._closed_by_peer:
             await self._pump()
-        data = bytes(self._plain[:max_bytes])
-        del self._plain[:max_bytes]
+        plain = self._plain
+        if len(plain) <= max_bytes:  # the usual case: hand over everything, one copy
+            data = bytes(plain)
+            plain.clear()
+            return data
+        data = bytes(plain[:max_bytes])
+        del plain[:max_bytes]
         return data
 
     async def send(self, data) -> None:
