@@ -197,3 +197,46 @@ def test_client_default_store(pki):
 
     cfg = ClientConfig(cafile=pki.ca_file)
     assert isinstance(cfg.session_store, ClientSessionStore)
+
+
+# ----------------------------------------------------------------------- limits
+
+_LIMIT_DEFAULTS = {"max_handshake_size": 65536, "max_buffered_input": 65536,
+                   "max_extensions": 64, "max_chain_length": 10, "max_warning_alerts": 4,
+                   "max_empty_records": 32}
+
+
+def test_limit_defaults(rsa_key, pki):
+    for cfg in (_server(rsa_key), _client(pki)):
+        assert {name: getattr(cfg, name) for name in _LIMIT_DEFAULTS} == _LIMIT_DEFAULTS
+
+
+def test_limits_kept(rsa_key, pki):
+    values = {"max_handshake_size": 4096, "max_buffered_input": 32768, "max_extensions": 1,
+              "max_chain_length": 255, "max_warning_alerts": 0, "max_empty_records": 0}
+    for cfg in (_server(rsa_key, **values), _client(pki, **values)):
+        assert {name: getattr(cfg, name) for name in values} == values
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("max_buffered_input", 32767),  # must hold a maximal record and a useful slice
+        ("max_buffered_input", 2**24 + 1),
+        ("max_buffered_input", 65536.0),
+        ("max_extensions", 0),
+        ("max_extensions", 65536),
+        ("max_chain_length", 0),
+        ("max_chain_length", 256),
+        ("max_warning_alerts", -1),
+        ("max_warning_alerts", True),
+        ("max_empty_records", -1),
+        ("max_empty_records", "32"),
+        ("max_handshake_size", 2**24),
+    ],
+)
+def test_limits_rejected(rsa_key, pki, name, value):
+    with pytest.raises(ConfigurationError, match=name):
+        _server(rsa_key, **{name: value})
+    with pytest.raises(ConfigurationError, match=name):
+        _client(pki, **{name: value})

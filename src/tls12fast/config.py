@@ -7,6 +7,11 @@
 # `.groups` (NamedGroup), `.signature_schemes` (ints), `.alpn_protocols` (bytes), `.keylog`
 # (a KeyLogWriter or None), `.backend` (the twins from _speedups) and the trust anchors.
 # Names are IANA names throughout (RFC 8447 registries).
+#
+# DoS limits (the `max_*` keyword-only options, checked by connection.py/record_layer.py;
+# each violation is a fatal alert, docs/side-channels.md and the class docstrings list
+# which): input buffer, handshake message size, extensions per hello, certificate chain
+# length, and the rustls-style "temper counters" for warning alerts and empty records.
 from __future__ import annotations
 
 import logging
@@ -83,8 +88,19 @@ def _keylog(target):
 class _Common:
     """Settings shared by both sides (resolved in `_init_common`)."""
 
+    def _init_limits(self, max_buffered_input, max_extensions, max_chain_length,
+                     max_warning_alerts, max_empty_records):
+        # The record reader must hold one maximal record (5 + 2^14 + 2048, RFC 5246
+        # §6.2.3) plus room to feed the next slice; 32 KiB keeps slices >= 14 KiB.
+        self.max_buffered_input = _size("max_buffered_input", max_buffered_input, 32768, 2**24)
+        self.max_extensions = _size("max_extensions", max_extensions, 1, 65535)
+        self.max_chain_length = _size("max_chain_length", max_chain_length, 1, 255)
+        self.max_warning_alerts = _size("max_warning_alerts", max_warning_alerts, 0, 65535)
+        self.max_empty_records = _size("max_empty_records", max_empty_records, 0, 65535)
+
     def _init_common(self, cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
-                     encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock):
+                     encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock,
+                     limits):
         self.cipher_suites = cipher_suites
         self.suites = resolve_suites(cipher_suites)
         self.groups = resolve_groups(groups)
@@ -95,6 +111,7 @@ class _Common:
         self.max_fragment_size = _size("max_fragment_size", max_fragment_size, 512, 16384)
         # Handshake messages have a 24-bit length (RFC 5246 §7.4); the cap bounds memory.
         self.max_handshake_size = _size("max_handshake_size", max_handshake_size, 4096, 2**24 - 1)
+        self._init_limits(**limits)
         self.tracer = _callable_or_none("tracer", tracer)
         self.clock = _callable_or_none("clock", clock) or time.time
         self.backend = _speedups.backend(backend)
@@ -122,7 +139,25 @@ class ServerConfig(_Common):
         dhe_group: the FFDHE group for DHE when the client names none (RFC 7919 §4).
         encrypt_then_mac: accept RFC 7366 for CBC suites.
         max_fragment_size: largest plaintext fragment we send.
-        max_handshake_size: largest handshake message we accept.
+        max_handshake_size: largest handshake message body we accept (4096..2^24-1,
+            default 65536); a larger length in a message header is decode_error as soon
+            as the 4-byte header arrives.
+        max_buffered_input: capacity in bytes of the received-record buffer
+            (32768..2^24, default 65536). receive_data() feeds any amount of input
+            through it in slices and turns every complete record into events at once, so
+            between calls it holds at most one partial record (< 5 + 2^14 + 2048 bytes)
+            and one partial handshake message (< max_handshake_size); a record header
+            announcing more than RFC 5246 §6.2 allows is record_overflow at once.
+            Decrypted application data is never held back: it is returned as
+            ApplicationData events.
+        max_extensions: most extensions accepted in a ClientHello or ServerHello
+            (default 64); more is decode_error.
+        max_chain_length: most certificates accepted in a Certificate message (default
+            10); more is bad_certificate.
+        max_warning_alerts: warning alerts tolerated in a row without progress (default
+            4); one more is unexpected_message.
+        max_empty_records: empty application-data records tolerated in a row (default
+            32, as OpenSSL); one more is unexpected_message.
         tracer: callable receiving a trace event per handshake message, or None.
         backend: "cython", "python" or None (default twins).
         clock: returns the current time in seconds; the default session cache and
@@ -133,7 +168,9 @@ class ServerConfig(_Common):
                  tickets=_DEFAULT, client_auth="none", client_ca=None, alpn_protocols=(),
                  require_extended_master_secret=False, keylog=None, *, signature_schemes=None,
                  dhe_group="ffdhe2048", encrypt_then_mac=True, max_fragment_size=16384,
-                 max_handshake_size=65536, tracer=None, backend=None, clock=time.time):
+                 max_handshake_size=65536, max_buffered_input=65536, max_extensions=64,
+                 max_chain_length=10, max_warning_alerts=4, max_empty_records=32, tracer=None,
+                 backend=None, clock=time.time):
         from .certs import CertifiedKey, load_trust_store
 
         if certificates is None or isinstance(certificates, CertifiedKey):
@@ -148,7 +185,11 @@ class ServerConfig(_Common):
                 )
         self.certificates = certificates
         self._init_common(cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
-                          encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock)
+                          encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock,
+                          dict(max_buffered_input=max_buffered_input, max_extensions=max_extensions,
+                               max_chain_length=max_chain_length,
+                               max_warning_alerts=max_warning_alerts,
+                               max_empty_records=max_empty_records))
 
         # Keep only suites some certificate can authenticate (RFC 5246 §7.4.2).
         key_types = {c.key_type for c in certificates}
@@ -209,8 +250,9 @@ class ClientConfig(_Common):
         session_store: client session store (default: a new ClientSessionStore);
             None turns resumption off.
         cipher_suites, groups, alpn_protocols, keylog, signature_schemes,
-            encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend,
-            clock: as for ServerConfig, seen from the client.
+            encrypt_then_mac, max_fragment_size, max_handshake_size, max_buffered_input,
+            max_extensions, max_chain_length, max_warning_alerts, max_empty_records,
+            tracer, backend, clock: as for ServerConfig, seen from the client.
         certificate: a CertifiedKey presented when the server asks, or None.
         offer_ticket: send the SessionTicket extension (RFC 5077 §3.2).
         extended_master_secret: offer RFC 7627.
@@ -222,11 +264,17 @@ class ClientConfig(_Common):
                  certificate=None, offer_ticket=True, keylog=None, *, signature_schemes=None,
                  encrypt_then_mac=True, extended_master_secret=True,
                  require_extended_master_secret=False, max_fragment_size=16384,
-                 max_handshake_size=65536, tracer=None, backend=None, clock=time.time):
+                 max_handshake_size=65536, max_buffered_input=65536, max_extensions=64,
+                 max_chain_length=10, max_warning_alerts=4, max_empty_records=32, tracer=None,
+                 backend=None, clock=time.time):
         from .certs import CertifiedKey, load_trust_store
 
         self._init_common(cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
-                          encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock)
+                          encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock,
+                          dict(max_buffered_input=max_buffered_input, max_extensions=max_extensions,
+                               max_chain_length=max_chain_length,
+                               max_warning_alerts=max_warning_alerts,
+                               max_empty_records=max_empty_records))
         self.verify = bool(verify)
         self.check_hostname = bool(check_hostname)
         if self.check_hostname and not self.verify:

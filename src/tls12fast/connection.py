@@ -16,10 +16,14 @@
 # closes the connection and the exception propagates. Any other exception (a bug or an
 # unexpected library error on hostile input) is converted to DecodeError/InternalError
 # first, so only TLSError ever escapes receive_data().
-# Temper counters (rustls conn/receive.rs): consecutive warning alerts and empty records
-# are capped so a peer cannot keep us busy without progress; renegotiation is refused
-# (RFC 5746 §4.2/§4.4 allow refusing) with a warning no_renegotiation the first time and a
-# fatal one if the peer insists.
+# Limits (config `max_*` options): the record layer bounds buffered input and handshake
+# message size; after each handshake message is decoded and before its state sees it,
+# _check_limits() caps the extensions in a hello (decode_error) and the certificates in a
+# Certificate message (bad_certificate), so no state needs its own count. Temper
+# counters (rustls conn/receive.rs): consecutive warning alerts and empty records are
+# capped so a peer cannot keep us busy without progress (unexpected_message); renegotiation
+# is refused (RFC 5746 §4.2/§4.4 allow refusing) with a warning no_renegotiation the first
+# time and a fatal one if the peer insists.
 from __future__ import annotations
 
 import hmac
@@ -50,10 +54,9 @@ from .transcript import Transcript
 
 __all__ = ["Connection", "State", "parse_peer_chain"]
 
-MAX_WARNING_ALERTS = 4  # consecutive warning alerts tolerated (rustls allowed_warning_alerts)
-MAX_EMPTY_RECORDS = 32  # consecutive empty application records (OpenSSL MAX_EMPTY_RECORDS)
 MAX_RENEGOTIATION_REQUESTS = 1  # refused with a warning once; fatal after that
 _LENGTHS: dict = {}  # suite code -> (key_block_len, mac_len, key_len, iv_len)
+_HELLOS = (HandshakeType.client_hello, HandshakeType.server_hello)
 
 
 class State:
@@ -95,7 +98,12 @@ class Connection:
         self._codec = backend.codec
         self._records = RecordLayer(backend, self.is_server,
                                     getattr(config, "max_fragment_size", 16384),
-                                    getattr(config, "max_handshake_size", 65536))
+                                    getattr(config, "max_handshake_size", 65536),
+                                    getattr(config, "max_buffered_input", 65536))
+        self._max_extensions = getattr(config, "max_extensions", 64)
+        self._max_chain_length = getattr(config, "max_chain_length", 10)
+        self._max_warnings = getattr(config, "max_warning_alerts", 4)
+        self._max_empty_records = getattr(config, "max_empty_records", 32)
         self._tracer = getattr(config, "tracer", None)
         self.transcript = Transcript()
         self._state: State = State()
@@ -150,21 +158,25 @@ class Connection:
                         break
         except TLSError as exc:
             if exc.alert is None and not isinstance(exc, PeerAlertError):
-                internal = InternalError("internal error while processing received data")
-                self._fail(internal)
-                raise internal from exc
+                self._raise_wrapped(InternalError("internal error while processing received data"), exc)
             self._fail(exc)
             raise
         except (ValueError, TypeError, IndexError, KeyError, struct.error, OverflowError,
                 UnicodeError) as exc:
-            error = DecodeError("malformed message")
-            self._fail(error)
-            raise error from exc
+            self._raise_wrapped(DecodeError("malformed message"), exc)
         except Exception as exc:
-            error = InternalError("internal error while processing received data")
-            self._fail(error)
-            raise error from exc
+            self._raise_wrapped(InternalError("internal error while processing received data"), exc)
         return events
+
+    def _raise_wrapped(self, error: TLSError, cause: BaseException) -> None:
+        # Raised from a helper frame that drops its reference to `error` on the way out,
+        # so the traceback does not keep a frame that holds the exception (a reference
+        # cycle that would keep this connection alive until the next GC pass).
+        self._fail(error)
+        try:
+            raise error from cause
+        finally:
+            del error, cause
 
     def data_to_send(self) -> bytes:
         """Return (and forget) the bytes to write to the peer; may be b""."""
@@ -295,9 +307,27 @@ class Connection:
                 f"unexpected {message_name(msg_type)} in {type(state).__name__}")
         kx = self._suite.kx if self._suite is not None else None
         msg = self._codec.decode_handshake(msg_type, body, kx)
+        if msg_type in _HELLOS or msg_type == HandshakeType.certificate:
+            self._check_limits(msg_type, msg)
         if self._tracer is not None:
             self._trace("recv", message_name(msg_type), len(raw), summarize(msg))
         self._state = state.handle(self, msg, raw)
+
+    def _check_limits(self, msg_type: int, msg) -> None:
+        """Cap what a peer can make the states process (config max_extensions/max_chain_length).
+
+        Raises:
+            DecodeError: more extensions in a hello than max_extensions (a count out of
+                the range we accept, RFC 5246 §7.2.2 decode_error; rustls and GnuTLS also
+                answer oversized extension blocks with decode_error).
+            CertificateError: more certificates than max_chain_length (RFC 5246 §7.2.2
+                bad_certificate: the chain is refused before any parsing or path building).
+        """
+        if msg_type == HandshakeType.certificate:
+            if len(msg.certificates) > self._max_chain_length:
+                raise CertificateError("certificate chain longer than max_chain_length")
+        elif msg.extensions is not None and len(msg.extensions) > self._max_extensions:
+            raise DecodeError("more hello extensions than max_extensions")
 
     def _renegotiation_trigger(self) -> int:
         return HandshakeType.client_hello if self.is_server else HandshakeType.hello_request
@@ -327,7 +357,7 @@ class Connection:
             raise UnexpectedMessage("application data before the handshake completed")
         if not len(payload):
             self._empty_records += 1
-            if self._empty_records > MAX_EMPTY_RECORDS:
+            if self._empty_records > self._max_empty_records:
                 raise UnexpectedMessage("too many consecutive empty records")
             return
         self._empty_records = 0
@@ -347,7 +377,7 @@ class Connection:
                 return
             if level == AlertLevel.warning:
                 self._warnings += 1
-                if self._warnings > MAX_WARNING_ALERTS:
+                if self._warnings > self._max_warnings:
                     raise UnexpectedMessage("too many consecutive warning alerts")
                 self._events.append(AlertReceived(level, description))
                 continue

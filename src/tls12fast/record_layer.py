@@ -2,9 +2,13 @@
 # HandshakeJoiner from the configured twins, plus the ChangeCipherSpec key switch.
 #
 # How this works:
-# - records() feeds received bytes to the reader in chunks small enough that the reader's
-#   bounded buffer never overflows (at most one partial record stays buffered between
-#   chunks) and yields each (content_type, plaintext) as soon as it is complete.
+# - records() feeds received bytes to the reader, whose buffer holds at most
+#   `max_buffered_input` bytes: input that fits goes in with one feed; larger input is fed
+#   in slices of the free space, draining every complete record between slices, so any
+#   amount of input is accepted and, between calls, at most one partial record (less than
+#   one maximal record, 5 + 2^14 + 2048 bytes, RFC 5246 §6.2.3) stays buffered. Each
+#   (content_type, plaintext) is yielded as soon as it is complete; nothing decrypted is
+#   kept here.
 # - install_keys() builds both directions' protections from the suite and the key block
 #   (RFC 5246 §6.3) as *pending* states; change_write() sends ChangeCipherSpec and then
 #   switches the writer, change_read() switches the reader when the peer's CCS arrives
@@ -17,9 +21,9 @@ from .errors import UnexpectedMessage
 
 __all__ = ["RecordLayer"]
 
-# Reader buffer: one maximal record (5 + 2^14 + 2048) left over plus one chunk must fit.
-_READER_BUFFER = 65536
-_CHUNK = 32768
+# A partial record left in the reader after draining is shorter than one maximal
+# ciphertext record (5-byte header + 2^14 + 2048, RFC 5246 §6.2.3).
+_MAX_PARTIAL = 5 + 16384 + 2048 - 1
 
 
 class RecordLayer:
@@ -31,16 +35,20 @@ class RecordLayer:
             first ClientHello, RFC 5246 App. E.1).
         max_fragment: largest plaintext per record we send.
         max_handshake_size: largest handshake message we accept.
+        max_buffered_input: capacity of the reader's buffer (at least 32768 bytes).
     """
 
     __slots__ = ("reader", "writer", "joiner", "_record", "_pending_read", "_pending_write",
-                 "is_server")
+                 "is_server", "_max_input", "_one_feed")
 
     def __init__(self, backend, is_server: bool, max_fragment: int = 16384,
-                 max_handshake_size: int = 65536):
+                 max_handshake_size: int = 65536, max_buffered_input: int = 65536):
         record = backend.record
         self._record = record
-        self.reader = record.RecordReader(_READER_BUFFER)
+        self.reader = record.RecordReader(max_buffered_input)
+        self._max_input = max_buffered_input
+        # Input of at most this size always fits next to a leftover partial record.
+        self._one_feed = max_buffered_input - _MAX_PARTIAL
         self.reader.legacy_version_ok = is_server
         self.writer = record.RecordWriter(max_fragment)
         self.joiner = backend.codec.HandshakeJoiner(max_handshake_size)
@@ -56,7 +64,7 @@ class RecordLayer:
         """
         reader = self.reader
         total = len(data)
-        if total <= _CHUNK:  # the usual case: one feed, no slicing
+        if total <= self._one_feed:  # the usual case: one feed, no slicing
             if total:
                 reader.feed(data)
             record = reader.next_record()
@@ -64,19 +72,16 @@ class RecordLayer:
                 yield record
                 record = reader.next_record()
             return
-        view = memoryview(data)
+        view = memoryview(data).cast("B")
         pos = 0
-        while True:
-            if pos < total:
-                reader.feed(view[pos:pos + _CHUNK])
-                pos += _CHUNK
-            while True:
-                record = reader.next_record()
-                if record is None:
-                    break
+        while pos < total:
+            step = self._max_input - reader.buffered()  # > 0: only a partial record is left
+            reader.feed(view[pos:pos + step])
+            pos += step
+            record = reader.next_record()
+            while record is not None:
                 yield record
-            if pos >= total:
-                return
+                record = reader.next_record()
 
     def install_keys(self, suite, keys, encrypt_then_mac: bool) -> None:
         """Prepare both directions' protections from a KeyMaterial (not yet active).
