@@ -31,16 +31,11 @@ cdef extern from "openssl/evp.h" nogil:
     int EVP_CipherFinal_ex(EVP_CIPHER_CTX* ctx, unsigned char* out, int* outl)
     int EVP_CIPHER_CTX_ctrl(EVP_CIPHER_CTX* ctx, int type, int arg, void* ptr)
     int EVP_CIPHER_CTX_set_padding(EVP_CIPHER_CTX* ctx, int pad)
-    const EVP_CIPHER* EVP_aes_128_gcm()
-    const EVP_CIPHER* EVP_aes_256_gcm()
-    const EVP_CIPHER* EVP_chacha20_poly1305()
-    const EVP_CIPHER* EVP_aes_128_cbc()
-    const EVP_CIPHER* EVP_aes_256_cbc()
+    # Explicit fetches (OpenSSL 3): done once at import, so keying a context does not
+    # repeat the implicit provider fetch the legacy EVP_aes_128_gcm()-style getters cause.
+    EVP_CIPHER* EVP_CIPHER_fetch(void* libctx, const char* algorithm, const char* properties)
 
     # Message digests.
-    const EVP_MD* EVP_sha1()
-    const EVP_MD* EVP_sha256()
-    const EVP_MD* EVP_sha384()
     EVP_MD* EVP_MD_fetch(void* libctx, const char* algorithm, const char* properties)
     EVP_MD_CTX* EVP_MD_CTX_new()
     void EVP_MD_CTX_free(EVP_MD_CTX* ctx)

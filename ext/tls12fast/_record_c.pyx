@@ -9,10 +9,13 @@
 #   place: AEAD plaintext is decrypted straight into the returned bytes object.
 # - RecordWriter owns one grown output buffer; each fragment (≤ max_fragment) gets its
 #   header and is sealed by OpenSSL directly behind it, so take() is the only copy.
-# - Protection objects keep their libcrypto state for one direction: an encrypt and a
-#   decrypt EVP_CIPHER_CTX keyed once in __cinit__ (only the IV/nonce is set per record),
-#   and for CBC one HMAC_CTX keyed once (HMAC_Init_ex(ctx, NULL, ...) restores the
-#   precomputed inner/outer state per record). AEAD layout (§6.2.3.3, RFC 5288 §3,
+# - Protection objects keep their libcrypto state for one direction. A connection only
+#   ever seals or only ever opens with one protection, so the EVP_CIPHER_CTX for a
+#   direction is keyed on its first seal/open (the key is kept in the object until then
+#   and cleansed on free); only the IV/nonce is set per record. For CBC one HMAC_CTX is
+#   keyed once (HMAC_Init_ex(ctx, NULL, ...) restores the precomputed inner/outer state
+#   per record). Ciphers and digests are fetched once at import (EVP_CIPHER_fetch /
+#   EVP_MD_fetch), so keying does no implicit provider fetch. AEAD layout (§6.2.3.3, RFC 5288 §3,
 #   RFC 7905 §2) and CBC layouts (§6.2.3.2, RFC 7366 §3) are described in the pure twin.
 #   The 64-bit sequence number never wraps (InternalError). EVP calls on records of at
 #   least _NOGIL_MIN bytes run without the GIL; a busy flag turns concurrent use of one
@@ -20,17 +23,16 @@
 # - The nogil libcrypto operations (AAD, AEAD seal/open, CBC, keyed HMAC) and the
 #   constant-time Lucky 13 check for MAC-then-encrypt live in _record_evp.pxd (header-only).
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdint cimport uint8_t, uint64_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy, memmove
 
 from tls12fast._openssl cimport (
-    CRYPTO_memcmp, EVP_aes_128_cbc, EVP_aes_128_gcm, EVP_aes_256_cbc, EVP_aes_256_gcm,
-    EVP_chacha20_poly1305, EVP_CIPHER, EVP_CIPHER_CTX, EVP_CIPHER_CTX_free, EVP_CIPHER_CTX_new,
-    EVP_CIPHER_CTX_set_padding, EVP_CipherInit_ex, EVP_MD, EVP_MD_CTX, EVP_MD_CTX_free,
-    EVP_MD_CTX_new, EVP_sha1, EVP_sha256, EVP_sha384, HMAC_CTX, HMAC_CTX_free, HMAC_CTX_new,
-    HMAC_Init_ex,
+    CRYPTO_memcmp, EVP_CIPHER, EVP_CIPHER_CTX, EVP_CIPHER_CTX_free, EVP_CIPHER_CTX_new,
+    EVP_CIPHER_CTX_set_padding, EVP_CIPHER_fetch, EVP_CipherInit_ex, EVP_MD, EVP_MD_CTX,
+    EVP_MD_CTX_free, EVP_MD_CTX_new, EVP_MD_fetch, HMAC_CTX, HMAC_CTX_free, HMAC_CTX_new,
+    HMAC_Init_ex, OPENSSL_cleanse,
 )
 from tls12fast._record_evp cimport (
     AEAD_TAG, MAX_MAC, aead_nonce, aead_open, aead_seal, cbc_crypt, cbc_seal, mte_check, put_u64,
@@ -63,6 +65,17 @@ cdef uint64_t _SEQ_LIMIT = 0xFFFFFFFFFFFFFFFFULL  # a record at this number woul
 _AEAD_KEYS = {"AES-128-GCM": 16, "AES-256-GCM": 32, "CHACHA20-POLY1305": 32}
 _CBC_KEYS = {"AES-128-CBC": 16, "AES-256-CBC": 32}
 _MACS = {"sha1": 20, "sha256": 32, "sha384": 48}
+
+# Fetched once; immutable, provider-owned and never freed (they live for the process).
+# NULL (a provider without the algorithm) is reported when a protection needs it.
+cdef const EVP_CIPHER* _AES_128_GCM = EVP_CIPHER_fetch(NULL, b"AES-128-GCM", NULL)
+cdef const EVP_CIPHER* _AES_256_GCM = EVP_CIPHER_fetch(NULL, b"AES-256-GCM", NULL)
+cdef const EVP_CIPHER* _CHACHA20_POLY1305 = EVP_CIPHER_fetch(NULL, b"ChaCha20-Poly1305", NULL)
+cdef const EVP_CIPHER* _AES_128_CBC = EVP_CIPHER_fetch(NULL, b"AES-128-CBC", NULL)
+cdef const EVP_CIPHER* _AES_256_CBC = EVP_CIPHER_fetch(NULL, b"AES-256-CBC", NULL)
+cdef const EVP_MD* _SHA1 = EVP_MD_fetch(NULL, b"SHA1", NULL)
+cdef const EVP_MD* _SHA256 = EVP_MD_fetch(NULL, b"SHA256", NULL)
+cdef const EVP_MD* _SHA384 = EVP_MD_fetch(NULL, b"SHA384", NULL)
 
 
 cdef class _Protection:
@@ -154,33 +167,56 @@ cdef EVP_CIPHER_CTX* _new_cipher_ctx(const EVP_CIPHER* cipher, const uint8_t* ke
     return ctx
 
 
-cdef class _AeadProtection(_Protection):
-    """AES-GCM (RFC 5288) or ChaCha20-Poly1305 (RFC 7905)."""
+cdef class _CipherProtection(_Protection):
+    """The cipher key and the lazily keyed encrypt/decrypt contexts of AEAD and CBC."""
 
+    cdef const EVP_CIPHER* _cipher
     cdef EVP_CIPHER_CTX* _enc
     cdef EVP_CIPHER_CTX* _dec
-    cdef bint _explicit  # True: GCM (8-byte explicit nonce); False: ChaCha20-Poly1305
-    cdef uint8_t _iv[12]
+    cdef uint8_t _key[32]
 
-    def __cinit__(self, cipher, key, iv):
-        cdef const uint8_t[::1] k = key
-        cdef const uint8_t[::1] v = iv
-        cdef const EVP_CIPHER* evp
-        if k.shape[0] != _AEAD_KEYS[cipher] or v.shape[0] != (12 if cipher == "CHACHA20-POLY1305" else 4):
-            raise ConfigurationError("bad key or IV length")
-        if cipher == "CHACHA20-POLY1305":
-            evp = EVP_chacha20_poly1305()
-            memcpy(self._iv, &v[0], 12)
-        else:
-            evp = EVP_aes_128_gcm() if cipher == "AES-128-GCM" else EVP_aes_256_gcm()
-            self._explicit = True
-            memcpy(self._iv, &v[0], 4)
-        self._enc = _new_cipher_ctx(evp, &k[0], 1)
-        self._dec = _new_cipher_ctx(evp, &k[0], 0)
+    cdef int _set_key(self, const EVP_CIPHER* cipher, bytes key) except -1:
+        if cipher == NULL:
+            raise InternalError("OpenSSL could not fetch the record cipher")
+        if PyBytes_GET_SIZE(key) > 32:
+            raise ConfigurationError("bad key length")
+        self._cipher = cipher
+        memcpy(self._key, PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key))
+        return 0
+
+    cdef inline EVP_CIPHER_CTX* _enc_ctx(self) except NULL:
+        if self._enc == NULL:
+            self._enc = _new_cipher_ctx(self._cipher, self._key, 1)
+        return self._enc
+
+    cdef inline EVP_CIPHER_CTX* _dec_ctx(self) except NULL:
+        if self._dec == NULL:
+            self._dec = _new_cipher_ctx(self._cipher, self._key, 0)
+        return self._dec
 
     def __dealloc__(self):
         EVP_CIPHER_CTX_free(self._enc)
         EVP_CIPHER_CTX_free(self._dec)
+        OPENSSL_cleanse(self._key, sizeof(self._key))
+
+
+cdef class _AeadProtection(_CipherProtection):
+    """AES-GCM (RFC 5288) or ChaCha20-Poly1305 (RFC 7905)."""
+
+    cdef bint _explicit  # True: GCM (8-byte explicit nonce); False: ChaCha20-Poly1305
+    cdef uint8_t _iv[12]
+
+    def __cinit__(self, str cipher, bytes key not None, bytes iv not None):
+        if PyBytes_GET_SIZE(key) != _AEAD_KEYS[cipher] or \
+                PyBytes_GET_SIZE(iv) != (12 if cipher == "CHACHA20-POLY1305" else 4):
+            raise ConfigurationError("bad key or IV length")
+        if cipher == "CHACHA20-POLY1305":
+            self._set_key(_CHACHA20_POLY1305, key)
+            memcpy(self._iv, PyBytes_AS_STRING(iv), 12)
+        else:
+            self._set_key(_AES_128_GCM if cipher == "AES-128-GCM" else _AES_256_GCM, key)
+            self._explicit = True
+            memcpy(self._iv, PyBytes_AS_STRING(iv), 4)
 
     cdef size_t _sealed_len(self, size_t n) noexcept:
         return n + AEAD_TAG + (8 if self._explicit else 0)
@@ -190,6 +226,7 @@ cdef class _AeadProtection(_Protection):
         cdef uint8_t aad[13]
         cdef int ok
         self._check()
+        cdef EVP_CIPHER_CTX* ctx = self._enc_ctx()
         aead_nonce(nonce, self._iv, self._explicit, self._seq)
         record_aad(aad, self._seq, ct, n)
         if self._explicit:
@@ -198,10 +235,10 @@ cdef class _AeadProtection(_Protection):
         if n >= _NOGIL_MIN:
             self._busy = True
             with nogil:
-                ok = aead_seal(self._enc, nonce, aad, src, <int>n, out)
+                ok = aead_seal(ctx, nonce, aad, src, <int>n, out)
             self._busy = False
         else:
-            ok = aead_seal(self._enc, nonce, aad, src, <int>n, out)
+            ok = aead_seal(ctx, nonce, aad, src, <int>n, out)
         if not ok:
             raise InternalError("OpenSSL AEAD encryption failed")
         self._seq += 1
@@ -213,6 +250,7 @@ cdef class _AeadProtection(_Protection):
         cdef int ok
         cdef size_t skip = 8 if self._explicit else 0
         self._check()
+        cdef EVP_CIPHER_CTX* ctx = self._dec_ctx()
         if n < skip + AEAD_TAG:
             raise BadRecordMac("record too short")
         n -= skip + AEAD_TAG
@@ -227,51 +265,45 @@ cdef class _AeadProtection(_Protection):
         if n >= _NOGIL_MIN:
             self._busy = True
             with nogil:
-                ok = aead_open(self._dec, nonce, aad, src + skip, <int>n, dst)
+                ok = aead_open(ctx, nonce, aad, src + skip, <int>n, dst)
             self._busy = False
         else:
-            ok = aead_open(self._dec, nonce, aad, src + skip, <int>n, dst)
+            ok = aead_open(ctx, nonce, aad, src + skip, <int>n, dst)
         if not ok:
             raise BadRecordMac("bad record MAC")
         self._seq += 1
         return out
 
 
-cdef class _CbcProtection(_Protection):
+cdef class _CbcProtection(_CipherProtection):
     """AES-CBC with HMAC, MAC-then-encrypt (RFC 5246 §6.2.3.2) or EtM (RFC 7366)."""
 
-    cdef EVP_CIPHER_CTX* _enc
-    cdef EVP_CIPHER_CTX* _dec
     cdef HMAC_CTX* _hmac
     cdef EVP_MD_CTX* _dummy
     cdef const EVP_MD* _md
     cdef size_t _mac_len, _hash_block, _length_field
     cdef bint _etm
 
-    def __cinit__(self, cipher, key, mac, mac_key, etm):
-        cdef const uint8_t[::1] k = key
-        cdef const uint8_t[::1] mk = mac_key
-        cdef const EVP_CIPHER* evp
-        if k.shape[0] != _CBC_KEYS[cipher] or mk.shape[0] != _MACS[mac]:
+    def __cinit__(self, str cipher, bytes key not None, str mac, bytes mac_key not None, etm):
+        if PyBytes_GET_SIZE(key) != _CBC_KEYS[cipher] or PyBytes_GET_SIZE(mac_key) != _MACS[mac]:
             raise ConfigurationError("bad key or MAC key length")
-        evp = EVP_aes_128_cbc() if cipher == "AES-128-CBC" else EVP_aes_256_cbc()
-        self._md = EVP_sha1() if mac == "sha1" else EVP_sha256() if mac == "sha256" else EVP_sha384()
+        self._set_key(_AES_128_CBC if cipher == "AES-128-CBC" else _AES_256_CBC, key)
+        self._md = _SHA1 if mac == "sha1" else _SHA256 if mac == "sha256" else _SHA384
+        if self._md == NULL:
+            raise InternalError("OpenSSL could not fetch the record MAC digest")
         self._mac_len = _MACS[mac]
         self._hash_block = 128 if mac == "sha384" else 64
         self._length_field = 16 if mac == "sha384" else 8
         self._etm = etm
-        self._enc = _new_cipher_ctx(evp, &k[0], 1)
-        self._dec = _new_cipher_ctx(evp, &k[0], 0)
         self._hmac = HMAC_CTX_new()
         self._dummy = EVP_MD_CTX_new()
         if self._hmac == NULL or self._dummy == NULL:
             raise MemoryError()
-        if HMAC_Init_ex(self._hmac, &mk[0], <int>mk.shape[0], self._md, NULL) != 1:
+        if HMAC_Init_ex(self._hmac, PyBytes_AS_STRING(mac_key), <int>PyBytes_GET_SIZE(mac_key),
+                        self._md, NULL) != 1:
             raise InternalError("OpenSSL HMAC initialisation failed")
 
     def __dealloc__(self):
-        EVP_CIPHER_CTX_free(self._enc)
-        EVP_CIPHER_CTX_free(self._dec)
         HMAC_CTX_free(self._hmac)
         EVP_MD_CTX_free(self._dummy)
 
@@ -284,7 +316,7 @@ cdef class _CbcProtection(_Protection):
         cdef size_t total = self._sealed_len(n)
         cdef int ok
         self._check()
-        ok = cbc_seal(self._enc, self._hmac, self._mac_len, self._etm, self._seq, ct, src, n,
+        ok = cbc_seal(self._enc_ctx(), self._hmac, self._mac_len, self._etm, self._seq, ct, src, n,
                       out, total)
         if ok < 0:
             raise InternalError("OpenSSL RAND_bytes failed")
@@ -310,7 +342,7 @@ cdef class _CbcProtection(_Protection):
                 raise BadRecordMac("bad record MAC")
             tmp = PyBytes_FromStringAndSize(NULL, body - _BLOCK)
             pt = <uint8_t*>PyBytes_AS_STRING(tmp)
-            if not cbc_crypt(self._dec, src, src + _BLOCK, body - _BLOCK, pt, 0):
+            if not cbc_crypt(self._dec_ctx(), src, src + _BLOCK, body - _BLOCK, pt, 0):
                 raise InternalError("OpenSSL CBC decryption failed")
             # The MAC is verified, so the padding is public: a plain check is fine.
             body -= _BLOCK
@@ -335,7 +367,7 @@ cdef class _CbcProtection(_Protection):
         m = n - _BLOCK
         tmp = PyBytes_FromStringAndSize(NULL, m)
         cdef uint8_t* pt = <uint8_t*>PyBytes_AS_STRING(tmp)
-        if not cbc_crypt(self._dec, src, src + _BLOCK, m, pt, 0):
+        if not cbc_crypt(self._dec_ctx(), src, src + _BLOCK, m, pt, 0):
             raise InternalError("OpenSSL CBC decryption failed")
         verdict = mte_check(self._hmac, self._dummy, self._md, self._mac_len, self._hash_block,
                             self._length_field, self._seq, ct, pt, m, &data_len)

@@ -202,59 +202,81 @@ class SessionState:
             DecodeError: on any malformed, truncated, oversized or unknown-version input
                 (and on input that is not bytes-like); never anything else.
         """
-        try:
-            view = memoryview(data).cast("B")
-        except (TypeError, ValueError):
-            raise DecodeError("session state is not bytes") from None
-        with view:
-            return _parse(cls, view)
+        if type(data) is not bytes:
+            try:
+                with memoryview(data) as view, view.cast("B") as octets:
+                    if len(octets) > MAX_STATE_SIZE:
+                        raise DecodeError("session state too large")
+                    data = octets.tobytes()
+            except (TypeError, ValueError):
+                raise DecodeError("session state is not bytes") from None
+        return _parse(cls, data)
 
 
-def _parse(cls: type[SessionState], view: memoryview) -> SessionState:
-    end = len(view)
+def _parse(cls: type[SessionState], data: bytes) -> SessionState:
+    # `data` is immutable bytes, so each field is one slice (one copy, the bytes object
+    # the state keeps) and each length prefix one index; every slice is bounds-checked
+    # first because a short slice would not fail by itself.
+    end = len(data)
     if end > MAX_STATE_SIZE:
         raise DecodeError("session state too large")
     if end < _HEAD.size:
         raise DecodeError("session state truncated")
-    version, suite, flags, created, lifetime, hint, n_certs = _HEAD.unpack_from(view, 0)
+    version, suite, flags, created, lifetime, hint, n_certs = _HEAD.unpack_from(data)
     if version != STATE_VERSION:
         raise DecodeError("unknown session state version")
     if flags & ~(_F_EMS | _F_SNI | _F_ALPN):
         raise DecodeError("unknown session state flags")
-    pos = _HEAD.size
-
-    def take(width: int) -> bytes:
-        nonlocal pos
-        if end - pos < width:
-            raise DecodeError("session state truncated")
-        n = int.from_bytes(view[pos:pos + width], "big")
-        pos += width
-        if end - pos < n:
-            raise DecodeError("session state truncated")
-        pos += n
-        return view[pos - n:pos].tobytes()
-
-    master_secret = take(1)
-    session_id = take(1)
-    ticket = take(2)
+    master_secret, pos = _take8(data, _HEAD.size, end)
+    session_id, pos = _take8(data, pos, end)
+    ticket, pos = _take16(data, pos, end)
     server_name = None
     if flags & _F_SNI:
+        name, pos = _take16(data, pos, end)
         try:
-            server_name = take(2).decode("utf-8")
+            server_name = name.decode("utf-8")
         except UnicodeDecodeError:
             raise DecodeError("session state server_name is not UTF-8") from None
-    alpn = take(1) if flags & _F_ALPN else None
+    alpn = None
+    if flags & _F_ALPN:
+        alpn, pos = _take8(data, pos, end)
     # Each certificate costs at least 4 bytes, so a huge count fails before looping long.
     if n_certs > (end - pos) // 4:
         raise DecodeError("session state truncated")
-    chain = tuple(take(3) for _ in range(n_certs))
+    chain = []
+    for _ in range(n_certs):
+        start = pos + 3
+        if start > end:
+            raise DecodeError("session state truncated")
+        pos = start + (data[pos] << 16 | data[pos + 1] << 8 | data[pos + 2])
+        if pos > end:
+            raise DecodeError("session state truncated")
+        chain.append(data[start:pos])
     if pos != end:
         raise DecodeError("trailing bytes after session state")
     try:
-        return cls(suite, master_secret, bool(flags & _F_EMS), server_name, alpn, chain,
+        return cls(suite, master_secret, bool(flags & _F_EMS), server_name, alpn, tuple(chain),
                    created, lifetime, session_id, ticket, hint)
     except LocalProtocolError:
         raise DecodeError("session state field out of range") from None
+
+
+def _take8(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
+    """The u8-length-prefixed field at `pos` and the position after it."""
+    if pos >= end or pos + 1 + data[pos] > end:
+        raise DecodeError("session state truncated")
+    stop = pos + 1 + data[pos]
+    return data[pos + 1:stop], stop
+
+
+def _take16(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
+    """The u16-length-prefixed field at `pos` and the position after it."""
+    if pos + 2 > end:
+        raise DecodeError("session state truncated")
+    stop = pos + 2 + (data[pos] << 8 | data[pos + 1])
+    if stop > end:
+        raise DecodeError("session state truncated")
+    return data[pos + 2:stop], stop
 
 
 @runtime_checkable
