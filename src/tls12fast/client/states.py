@@ -25,7 +25,7 @@ import os
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .. import crypto
-from ..connection import State, parse_peer_chain
+from ..connection import State
 from ..enums import AlertDescription, ExtensionType as ET, HandshakeType as HT, NamedGroup
 from ..errors import (
     CertificateError,
@@ -163,7 +163,7 @@ class ExpectCertificate(State):
         if config.verify:
             crypto.verify_server_chain(msg.certificates, config.trust, conn._server_name,
                                        config.check_hostname, now=_now(conn))
-        certs, key = parse_peer_chain(msg.certificates)
+        certs, key = crypto.load_peer_chain(msg.certificates)
         wanted = rsa.RSAPublicKey if conn._suite.auth == "RSA" else ec.EllipticCurvePublicKey
         if not isinstance(key, wanted):
             raise CertificateError("certificate key does not match the cipher suite",

@@ -29,7 +29,7 @@ import datetime
 import os
 
 from .. import crypto
-from ..connection import State, parse_peer_chain
+from ..connection import State
 from ..enums import TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV, AlertDescription
 from ..enums import ExtensionType as ET
 from ..enums import HandshakeType as HT
@@ -227,7 +227,7 @@ class ExpectCertificate(State):
             conn.transcript.drop_buffer()
             return ExpectClientKx(self.hs)
         crypto.verify_client_chain(msg.certificates, config.client_trust, now=_now(conn))
-        certs, key = parse_peer_chain(msg.certificates)
+        certs, key = crypto.load_peer_chain(msg.certificates)
         if not crypto.schemes_for_key(key):
             raise CertificateError("client certificate key cannot sign",
                                    AlertDescription.unsupported_certificate)
