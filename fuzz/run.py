@@ -6,7 +6,7 @@ One target on one twin, in this process:
 Every target x twin, each in its own subprocess, bounded in count and time:
     python fuzz/run.py --all --runs 120000 --max-seconds 240 [--jobs 2] [--build build/debug]
 Write the seed files (fuzz/seeds/<target>/*.bin) from real messages:
-    python fuzz/run.py --make-seeds
+    python fuzz/run.py --make-seeds [--targets client_verify,server_resume]
 
 How this works: a child imports tls12fast under atheris' bytecode instrumentation (so the
 pure twin and the connection code are coverage-guided; the compiled twins are not
@@ -226,11 +226,10 @@ def fuzz_one(args) -> None:
     atheris.Fuzz()
 
 
-def make_seeds() -> None:
-    sys.path.insert(0, HERE)
+def make_seeds(names: list[str] | None = None) -> None:
     import targets
 
-    for name in targets.TARGETS:
+    for name in names or targets.TARGETS:
         target = targets.make(name, "python")
         out = os.path.join(SEEDS, name)
         os.makedirs(out, exist_ok=True)
@@ -282,17 +281,17 @@ def fuzz_all(args) -> int:
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         results = [r for chain in pool.map(run_chain, chains) for r in chain]
     total, bad = 0, 0
-    print(f"{'target':8} {'twin':7} {'executions':>10} {'exec/s':>7} {'RSS start':>10} "
+    print(f"{'target':18} {'twin':7} {'executions':>10} {'exec/s':>7} {'RSS start':>10} "
           f"{'@8k execs':>10} {'RSS end':>9} {'peak':>8}  findings")
     for r in results:
         if "error" in r:
             bad += 1
-            print(f"{r['target']:8} {r['twin']:7} ERROR: {r['error']} (log {r['log']})")
+            print(f"{r['target']:18} {r['twin']:7} ERROR: {r['error']} (log {r['log']})")
             continue
         total += r["executions"]
         bad += bool(r["findings"])
         twin = r["twin"] if r["target"] not in targets.TWIN_INDEPENDENT else "(any)"
-        print(f"{r['target']:8} {twin:7} {r['executions']:>10} {r['exec_per_s']:>7} "
+        print(f"{r['target']:18} {twin:7} {r['executions']:>10} {r['exec_per_s']:>7} "
               f"{r['rss_start_kb'] // 1024:>8}MB {r['rss_8k_kb'] // 1024:>8}MB "
               f"{r['rss_end_kb'] // 1024:>7}MB "
               f"{r['rss_peak_kb'] // 1024:>6}MB  {len(r['findings']) or 'none'}")
@@ -307,7 +306,7 @@ def main(argv=None) -> int:
     p.add_argument("--target")
     p.add_argument("--twin", choices=("cython", "python"), default="python")
     p.add_argument("--all", action="store_true", help="every target x twin in subprocesses")
-    p.add_argument("--targets", help="with --all: comma-separated subset")
+    p.add_argument("--targets", help="with --all or --make-seeds: comma-separated subset")
     p.add_argument("--runs", type=int, default=10000)
     p.add_argument("--max-seconds", type=int, default=60)
     p.add_argument("--corpus", help="corpus directory (default fuzz/corpus/<target>)")
@@ -319,7 +318,7 @@ def main(argv=None) -> int:
     p.add_argument("--make-seeds", action="store_true")
     args = p.parse_args(argv)
     if args.make_seeds:
-        make_seeds()
+        make_seeds(args.targets.split(",") if args.targets else None)
         return 0
     if args.all:
         return fuzz_all(args)

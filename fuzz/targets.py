@@ -25,6 +25,8 @@
 # ServerConnection fed a valid ClientHello, then arbitrary bytes) and client (a
 # ClientConnection with a fixed client random fed arbitrary server flights; canned
 # flights from a real server answer that exact ClientHello, so signatures verify).
+# fuzz/targets_pki.py holds the targets that need a trust store or a resumable session
+# (client_verify, server_client_auth, server_resume, client_resume); make() finds them.
 from __future__ import annotations
 
 import datetime
@@ -34,7 +36,8 @@ import struct
 import warnings
 from unittest import mock
 
-TARGETS = ("record", "codec", "session", "ticket", "server", "client")
+TARGETS = ("record", "codec", "session", "ticket", "server", "client", "client_verify",
+           "server_client_auth", "server_resume", "client_resume")  # last four: targets_pki.py
 #: Targets that never touch the twins (sessions.py / tickets.py are pure Python).
 TWIN_INDEPENDENT = ("session", "ticket")
 
@@ -520,11 +523,20 @@ _CLASSES = {c.name: c for c in (RecordTarget, CodecTarget, SessionTarget, Ticket
                                  ServerTarget, ClientTarget)}
 
 
+def target_class(name: str):
+    """The class of fuzz target `name` (here or in targets_pki.py)."""
+    if name in _CLASSES:
+        return _CLASSES[name]
+    import targets_pki  # imports this module back by the name "targets"
+
+    return targets_pki.CLASSES[name]
+
+
 def make(name: str, twin_name: str):
     """Build target `name` against twin "cython" or "python"."""
     from tls12fast import _speedups
 
-    return _CLASSES[name](_speedups.backend(twin_name))
+    return target_class(name)(_speedups.backend(twin_name))
 
 
 def mutate(rng, data: bytes, max_len: int = 4096) -> bytes:

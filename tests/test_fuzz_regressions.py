@@ -23,3 +23,21 @@ def test_fuzz_regression(twin, path):
     tgt = target(path.name.split("-")[0], twin)
     why, _ = finding(tgt, path.read_bytes())
     assert why is None, f"{path.name}: {why}"
+
+
+@pytest.mark.parametrize("action", ["error", "ignore"])
+def test_negative_serial_is_bad_certificate_under_any_warning_filter(twin, action):
+    """certs._parse_chain rejects a serial <= 0 whether or not the warning is an error."""
+    import warnings
+
+    from tls12fast.errors import CertificateError
+
+    tgt = target("client_verify", twin)
+    data = (ROOT / "tests" / "fuzz_regressions" / "client_verify-negative-serial.bin").read_bytes()
+    client = targets._client(tgt.config)
+    client.data_to_send()
+    with warnings.catch_warnings():
+        warnings.simplefilter(action)
+        with pytest.raises(CertificateError) as info:
+            client.receive_data(data[1:])
+    assert info.value.alert.name == "bad_certificate"

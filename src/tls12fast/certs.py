@@ -418,10 +418,17 @@ def _parse_chain(chain) -> list:
         raise CertificateError("the peer sent no certificate", AlertDescription.bad_certificate)
     certs = []
     for i, der in enumerate(chain):
+        # A serial number <= 0 (RFC 5280 §4.1.2.2 requires a positive one) makes
+        # cryptography warn now and raise in a later release. Rejected here either way, so
+        # the verdict does not depend on the warning filters: under `-W error` the load
+        # raises the warning itself, otherwise the explicit check below catches it.
         try:
-            certs.append(x509.load_der_x509_certificate(bytes(der)))
-        except (ValueError, x509.InvalidVersion):
+            cert = x509.load_der_x509_certificate(bytes(der))
+            if cert.serial_number <= 0:
+                raise ValueError("non-positive serial number")
+        except (ValueError, x509.InvalidVersion, CryptographyDeprecationWarning):
             raise CertificateError(f"certificate #{i} in the peer's chain cannot be parsed") from None
+        certs.append(cert)
     return certs
 
 
