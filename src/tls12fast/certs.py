@@ -457,8 +457,16 @@ def load_peer_chain(ders) -> tuple[list, object]:
     return list(certs), key
 
 
+# cryptography parses some fields of a loaded certificate (names, extensions) only when
+# they are used, inside the verifier too, and raises these for malformed ones.
+_MALFORMED = (ValueError, KeyError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+
+
 def _subject(cert) -> str:
-    return cert.subject.rfc4514_string() or "<empty subject>"
+    try:
+        return cert.subject.rfc4514_string() or "<empty subject>"
+    except _MALFORMED:  # only for a message: the verdict is decided elsewhere
+        return "<malformed subject>"
 
 
 def _fail(certs: list, now: datetime.datetime, exc: Exception) -> CertificateError:
@@ -518,14 +526,24 @@ def _cached(store: TrustStore, purpose: str, name, chain, now, verify) -> list:
     # The verified-chain cache (module comment) around verify(), which raises on failure.
     cache = store._cache
     if cache is None or not chain:
-        return verify()
+        return _checked(verify)
     key = (purpose, name, tuple(der if type(der) is bytes else bytes(der) for der in chain))
     stamp = now.timestamp()
     path = cache.get(key, stamp)
     if path is None:
-        path = verify()
+        path = _checked(verify)
         cache.put(key, path, stamp)  # reached only on success
     return path
+
+
+def _checked(verify) -> list:
+    # A field cryptography cannot parse lazily (see _MALFORMED) is the peer's malformed
+    # certificate: bad_certificate (RFC 5246 §7.2.2), not an internal error.
+    try:
+        return verify()
+    except _MALFORMED:
+        raise CertificateError("a certificate in the peer's chain has a malformed field",
+                               AlertDescription.bad_certificate) from None
 
 
 def verify_server_chain(
@@ -592,7 +610,7 @@ def _server_failure(certs: list, store: TrustStore, now, purpose, server_name, e
 def _san_strings(cert) -> list[str]:
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, *_MALFORMED):
         return []
     return [str(v) for v in san.get_values_for_type(x509.DNSName) + san.get_values_for_type(x509.IPAddress)]
 
