@@ -8,10 +8,12 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+import warnings
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dh
+from cryptography.utils import CryptographyDeprecationWarning
 
 import tls12fast as t
 from tls12fast.suites import ALL_SUITES, BY_NAME
@@ -43,7 +45,10 @@ SUITES = [s for s in ALL_SUITES if s.code in OPENSSL]
 
 @pytest.fixture(scope="module")
 def dh_file(tmp_path_factory):
-    pem = dh.DHParameterNumbers(_MODP2048, 2).parameters().parameter_bytes(
+    with warnings.catch_warnings():  # cryptography >= 49 deprecates finite-field DH
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        numbers = dh.DHParameterNumbers(_MODP2048, 2)
+    pem = numbers.parameters().parameter_bytes(
         serialization.Encoding.PEM, serialization.ParameterFormat.PKCS3)
     path = tmp_path_factory.mktemp("dh") / "modp2048.pem"
     path.write_bytes(pem)

@@ -13,9 +13,12 @@
 #   ECDSA. In TLS 1.2 the ECDSA curve is not bound to the scheme's hash.
 from __future__ import annotations
 
+import warnings
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa, x25519
+from cryptography.utils import CryptographyDeprecationWarning
 
 from .enums import AlertDescription, NamedGroup
 from .enums import SignatureScheme as SS
@@ -72,13 +75,20 @@ MIN_DH_BITS = 2048
 
 _FFDHE = {NamedGroup.ffdhe2048: FFDHE2048_P, NamedGroup.ffdhe3072: FFDHE3072_P}
 _CURVES = {NamedGroup.secp256r1: ec.SECP256R1, NamedGroup.secp384r1: ec.SECP384R1}
+# cryptography >= 49 deprecates finite-field DH on attribute access; TLS 1.2 still needs
+# DHE (RFC 7919), so the two classes are bound once here, with that one warning muted.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    _DHParameterNumbers = dh.DHParameterNumbers
+    _DHPublicNumbers = dh.DHPublicNumbers
+
 _DH_PARAMS: dict = {}  # (p, g) -> dh.DHParameters, built once per process
 
 
 def _dh_parameters(p: int, g: int) -> dh.DHParameters:
     params = _DH_PARAMS.get((p, g))
     if params is None:
-        params = dh.DHParameterNumbers(p, g).parameters()
+        params = _DHParameterNumbers(p, g).parameters()
         if len(_DH_PARAMS) < 16:  # RFC 7919 groups plus a few server-chosen ones
             _DH_PARAMS[(p, g)] = params
     return params
@@ -204,7 +214,7 @@ class KeyExchange:
         if not 1 < y < self.p - 1 or len(peer) > (self.p.bit_length() + 7) // 8:
             raise IllegalParameter("DH public value out of range")
         try:
-            numbers = dh.DHPublicNumbers(y, self._private.parameters().parameter_numbers())
+            numbers = _DHPublicNumbers(y, self._private.parameters().parameter_numbers())
             shared = self._private.exchange(numbers.public_key())
         except ValueError:
             raise IllegalParameter("DH public value rejected") from None
