@@ -10,16 +10,15 @@
 # - RecordWriter owns one grown output buffer; each fragment (≤ max_fragment) gets its
 #   header and is sealed by OpenSSL directly behind it, so take() is the only copy.
 # - Protection objects keep their libcrypto state for one direction. A connection only
-#   ever seals or only ever opens with one protection, so the EVP_CIPHER_CTX for a
-#   direction is keyed on its first seal/open (the key is kept in the object until then
-#   and cleansed on free); only the IV/nonce is set per record. For CBC one HMAC_CTX is
-#   keyed once (HMAC_Init_ex(ctx, NULL, ...) restores the precomputed inner/outer state
-#   per record). Ciphers and digests are fetched once at import (EVP_CIPHER_fetch /
-#   EVP_MD_fetch), so keying does no implicit provider fetch. AEAD layout (§6.2.3.3, RFC 5288 §3,
-#   RFC 7905 §2) and CBC layouts (§6.2.3.2, RFC 7366 §3) are described in the pure twin.
-#   The 64-bit sequence number never wraps (InternalError). EVP calls on records of at
-#   least _NOGIL_MIN bytes run without the GIL; a busy flag turns concurrent use of one
-#   object from several threads into LocalProtocolError instead of memory corruption.
+#   seals or only opens with one protection, so each direction's EVP_CIPHER_CTX is keyed
+#   on its first seal/open (the key waits in the object, cleansed on free); per record
+#   only the IV/nonce is set. CBC keys one HMAC_CTX once (HMAC_Init_ex(ctx, NULL, ...)
+#   restores the precomputed inner/outer state per record). Ciphers and digests are
+#   fetched once at import, so keying does no implicit provider fetch. AEAD layout
+#   (§6.2.3.3, RFC 5288 §3, RFC 7905 §2) and CBC layouts (§6.2.3.2, RFC 7366 §3) are
+#   described in the pure twin. The 64-bit sequence number never wraps (InternalError).
+#   EVP calls on records of at least _NOGIL_MIN bytes run without the GIL; a busy flag
+#   turns concurrent use of one object from several threads into LocalProtocolError.
 # - The nogil libcrypto operations (AAD, AEAD seal/open, CBC, keyed HMAC) and the
 #   constant-time Lucky 13 check for MAC-then-encrypt live in _record_evp.pxd (header-only).
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
@@ -156,17 +155,6 @@ cdef class NullProtection(_Protection):
     """Epoch-0 protection: seal/open are the identity (TLS_NULL_WITH_NULL_NULL)."""
 
 
-cdef EVP_CIPHER_CTX* _new_cipher_ctx(const EVP_CIPHER* cipher, const uint8_t* key, int enc) except NULL:
-    cdef EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new()
-    if ctx == NULL:
-        raise MemoryError()
-    if EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, enc) != 1 or \
-            EVP_CIPHER_CTX_set_padding(ctx, 0) != 1:
-        EVP_CIPHER_CTX_free(ctx)
-        raise InternalError("OpenSSL cipher initialisation failed")
-    return ctx
-
-
 cdef class _CipherProtection(_Protection):
     """The cipher key and the lazily keyed encrypt/decrypt contexts of AEAD and CBC."""
 
@@ -176,23 +164,26 @@ cdef class _CipherProtection(_Protection):
     cdef uint8_t _key[32]
 
     cdef int _set_key(self, const EVP_CIPHER* cipher, bytes key) except -1:
-        if cipher == NULL:
+        if cipher == NULL or PyBytes_GET_SIZE(key) > 32:
             raise InternalError("OpenSSL could not fetch the record cipher")
-        if PyBytes_GET_SIZE(key) > 32:
-            raise ConfigurationError("bad key length")
         self._cipher = cipher
         memcpy(self._key, PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key))
         return 0
 
-    cdef inline EVP_CIPHER_CTX* _enc_ctx(self) except NULL:
-        if self._enc == NULL:
-            self._enc = _new_cipher_ctx(self._cipher, self._key, 1)
-        return self._enc
-
-    cdef inline EVP_CIPHER_CTX* _dec_ctx(self) except NULL:
-        if self._dec == NULL:
-            self._dec = _new_cipher_ctx(self._cipher, self._key, 0)
-        return self._dec
+    cdef EVP_CIPHER_CTX* _ctx(self, int enc) except NULL:
+        """The context that seals (enc=1) or opens (enc=0), keyed on first use."""
+        cdef EVP_CIPHER_CTX** slot = &self._enc if enc else &self._dec
+        if slot[0] != NULL:
+            return slot[0]
+        slot[0] = EVP_CIPHER_CTX_new()
+        if slot[0] == NULL:
+            raise MemoryError()
+        if EVP_CipherInit_ex(slot[0], self._cipher, NULL, self._key, NULL, enc) != 1 or \
+                EVP_CIPHER_CTX_set_padding(slot[0], 0) != 1:
+            EVP_CIPHER_CTX_free(slot[0])
+            slot[0] = NULL
+            raise InternalError("OpenSSL cipher initialisation failed")
+        return slot[0]
 
     def __dealloc__(self):
         EVP_CIPHER_CTX_free(self._enc)
@@ -226,7 +217,7 @@ cdef class _AeadProtection(_CipherProtection):
         cdef uint8_t aad[13]
         cdef int ok
         self._check()
-        cdef EVP_CIPHER_CTX* ctx = self._enc_ctx()
+        cdef EVP_CIPHER_CTX* ctx = self._ctx(1)
         aead_nonce(nonce, self._iv, self._explicit, self._seq)
         record_aad(aad, self._seq, ct, n)
         if self._explicit:
@@ -250,7 +241,7 @@ cdef class _AeadProtection(_CipherProtection):
         cdef int ok
         cdef size_t skip = 8 if self._explicit else 0
         self._check()
-        cdef EVP_CIPHER_CTX* ctx = self._dec_ctx()
+        cdef EVP_CIPHER_CTX* ctx = self._ctx(0)
         if n < skip + AEAD_TAG:
             raise BadRecordMac("record too short")
         n -= skip + AEAD_TAG
@@ -316,7 +307,7 @@ cdef class _CbcProtection(_CipherProtection):
         cdef size_t total = self._sealed_len(n)
         cdef int ok
         self._check()
-        ok = cbc_seal(self._enc_ctx(), self._hmac, self._mac_len, self._etm, self._seq, ct, src, n,
+        ok = cbc_seal(self._ctx(1), self._hmac, self._mac_len, self._etm, self._seq, ct, src, n,
                       out, total)
         if ok < 0:
             raise InternalError("OpenSSL RAND_bytes failed")
@@ -342,7 +333,7 @@ cdef class _CbcProtection(_CipherProtection):
                 raise BadRecordMac("bad record MAC")
             tmp = PyBytes_FromStringAndSize(NULL, body - _BLOCK)
             pt = <uint8_t*>PyBytes_AS_STRING(tmp)
-            if not cbc_crypt(self._dec_ctx(), src, src + _BLOCK, body - _BLOCK, pt, 0):
+            if not cbc_crypt(self._ctx(0), src, src + _BLOCK, body - _BLOCK, pt, 0):
                 raise InternalError("OpenSSL CBC decryption failed")
             # The MAC is verified, so the padding is public: a plain check is fine.
             body -= _BLOCK
@@ -367,7 +358,7 @@ cdef class _CbcProtection(_CipherProtection):
         m = n - _BLOCK
         tmp = PyBytes_FromStringAndSize(NULL, m)
         cdef uint8_t* pt = <uint8_t*>PyBytes_AS_STRING(tmp)
-        if not cbc_crypt(self._dec_ctx(), src, src + _BLOCK, m, pt, 0):
+        if not cbc_crypt(self._ctx(0), src, src + _BLOCK, m, pt, 0):
             raise InternalError("OpenSSL CBC decryption failed")
         verdict = mte_check(self._hmac, self._dummy, self._md, self._mac_len, self._hash_block,
                             self._length_field, self._seq, ct, pt, m, &data_len)
