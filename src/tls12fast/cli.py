@@ -149,6 +149,26 @@ def _hello_notes(events) -> list[str]:
     return notes
 
 
+def _store_counts(cache, tickets) -> dict:
+    counts = {}
+    if cache is not None:
+        stats = cache.stats()
+        counts["session-cache lookups"] = stats["hits"] + stats["misses"]
+        counts["session-cache hits"] = stats["hits"]
+    if tickets is not None:
+        stats = tickets.stats()
+        counts["tickets accepted"] = stats["accepted"]
+        counts["tickets issued"] = stats["issued"]
+    return counts
+
+
+def _store_note(before: dict, after: dict) -> str:
+    """What the server's stores did during the resumed handshake (RFC 5077 §3.4: with a
+    ticket present the session cache is not consulted at all)."""
+    parts = [f"{name} +{after[name] - before[name]}" for name in after]
+    return "Server stores during this handshake: " + ", ".join(parts)
+
+
 def run_demo(svg_dir: str | None = None, colour: bool = False, verbose: bool = False, out=None) -> int:
     """Run the five scenarios on 127.0.0.1 and print their ladders; returns an exit code."""
     import threading
@@ -177,9 +197,10 @@ def run_demo(svg_dir: str | None = None, colour: bool = False, verbose: bool = F
         os.makedirs(svg_dir, exist_ok=True)
     print(f"tls12fast demo: real handshakes over TCP on 127.0.0.1 (backend: {_backend_name()})\n", file=out)
     for number, (title, suite, cache, tickets, offer, expected) in enumerate(scenarios, 1):
-        server_config = ServerConfig([key], cipher_suites=[suite],
-                                     session_cache=MemorySessionCache() if cache else None,
-                                     tickets=TicketKeys() if tickets else None)
+        session_cache = MemorySessionCache() if cache else None
+        ticket_keys = TicketKeys() if tickets else None
+        server_config = ServerConfig([key], cipher_suites=[suite], session_cache=session_cache,
+                                     tickets=ticket_keys)
         client_config = ClientConfig(cadata=ca_pem, cipher_suites=[suite], offer_ticket=offer,
                                      session_store=ClientSessionStore() if expected != "full" else None)
         listener = socket.create_server(("127.0.0.1", 0))
@@ -191,6 +212,7 @@ def run_demo(svg_dir: str | None = None, colour: bool = False, verbose: bool = F
         try:
             conn, events, elapsed = _connect(port, client_config)
             if expected != "full":
+                before = _store_counts(session_cache, ticket_keys)
                 conn, events, elapsed = _connect(port, client_config, session=conn.session)
         finally:
             thread.join(10)
@@ -201,8 +223,11 @@ def run_demo(svg_dir: str | None = None, colour: bool = False, verbose: bool = F
             print(f"{heading}{title}\n   UNAVAILABLE: the engine answered with a "
                   f"{conn.resumption} handshake instead of {expected}; nothing drawn.\n", file=out)
             continue
+        notes = []
+        if expected != "full":
+            notes = _hello_notes(events) + [_store_note(before, _store_counts(session_cache, ticket_keys))]
         ladder = Ladder(title, events, conn.cipher_suite, conn.extended_master_secret, conn.resumption,
-                        elapsed, notes=_hello_notes(events) if expected != "full" else [])
+                        elapsed, notes=notes)
         print(heading + render_text(ladder, colour=colour, verbose=verbose), file=out)
         print(file=out)
         if svg_dir:
