@@ -237,6 +237,7 @@ def run_demo(svg_dir: str | None = None, colour: bool = False, verbose: bool = F
             print(f"   wrote {path}\n", file=out)
     if unavailable:
         print(f"{unavailable} of {len(scenarios)} scenarios unavailable.", file=out)
+        return 1
     return 0
 
 
