@@ -8,6 +8,11 @@
 # (a KeyLogWriter or None), `.backend` (the twins from _speedups) and the trust anchors.
 # Names are IANA names throughout (RFC 8447 registries).
 #
+# Precomputed for the connections (never set by users): `_twins` (backend, prf function,
+# codec module, record module; what a connection would otherwise look up through the
+# backend on every construction) and `suite_codes` (the wire codes of `.suites`,
+# recomputed whenever `.suites` is replaced).
+#
 # DoS limits (the `max_*` keyword-only options, checked by connection.py/record_layer.py;
 # each violation is a fatal alert, docs/side-channels.md and the class docstrings list
 # which): input buffer, handshake message size, extensions per hello, certificate chain
@@ -115,7 +120,18 @@ class _Common:
         self.tracer = _callable_or_none("tracer", tracer)
         self.clock = _callable_or_none("clock", clock) or time.time
         self.backend = _speedups.backend(backend)
+        self._twins = (self.backend, self.backend.prf.prf, self.backend.codec,
+                       self.backend.record)
         self.keylog = _keylog(keylog)
+
+    @property
+    def suite_codes(self) -> frozenset:
+        """The IANA codes of `.suites` (cached while `.suites` stays the same object)."""
+        suites = self.suites
+        cached = self.__dict__.get("_suite_codes")
+        if cached is None or cached[0] is not suites:
+            cached = self._suite_codes = (suites, frozenset(s.code for s in suites))
+        return cached[1]
 
 
 class ServerConfig(_Common):

@@ -29,10 +29,7 @@ from __future__ import annotations
 import hmac
 import struct
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-
-from . import keyschedule
+from . import crypto, keyschedule
 from ._speedups import backend as _get_backend
 from .enums import AlertDescription, AlertLevel, ContentType, HandshakeType
 from .errors import (
@@ -52,11 +49,34 @@ from .record_layer import RecordLayer
 from .trace import TraceEvent, message_name, summarize
 from .transcript import Transcript
 
-__all__ = ["Connection", "State", "parse_peer_chain"]
+__all__ = ["Connection", "State", "connection_twins"]
 
 MAX_RENEGOTIATION_REQUESTS = 1  # refused with a warning once; fatal after that
-_LENGTHS: dict = {}  # suite code -> (key_block_len, mac_len, key_len, iv_len)
-_HELLOS = (HandshakeType.client_hello, HandshakeType.server_hello)
+# Wire values as plain ints: an IntEnum attribute lookup costs several times a global.
+_HANDSHAKE = int(ContentType.handshake)
+_APPLICATION_DATA = int(ContentType.application_data)
+_ALERT = int(ContentType.alert)
+_CERTIFICATE = int(HandshakeType.certificate)
+_HELLO_REQUEST = int(HandshakeType.hello_request)
+_LIMITED = frozenset((int(HandshakeType.client_hello), int(HandshakeType.server_hello),
+                      _CERTIFICATE))  # messages _check_limits() looks at
+_CLOSE_NOTIFY = bytes((AlertLevel.warning, AlertDescription.close_notify))
+_WARNING, _FATAL = int(AlertLevel.warning), int(AlertLevel.fatal)
+
+
+def connection_twins(config) -> tuple:
+    """(backend, prf function, codec module, record module) for `config`.
+
+    Configs built by config.py carry this tuple precomputed (`_twins`); any other object
+    with a `backend` attribute (a Backend, a name or None) is resolved here.
+    """
+    twins = getattr(config, "_twins", None)
+    if twins is None:
+        backend = config.backend
+        if backend is None or isinstance(backend, str):
+            backend = _get_backend(backend)
+        twins = (backend, backend.prf.prf, backend.codec, backend.record)
+    return twins
 
 
 class State:
@@ -88,46 +108,49 @@ class Connection:
     version = "TLSv1.2"
     is_server = False
 
+    # Immutable per-connection defaults live on the class (an instance attribute replaces
+    # one on first assignment), so a new connection only stores what it must.
+    _read_closed = False
+    _write_closed = False
+    _handshake_done = False
+    _warnings = 0
+    _empty_records = 0
+    _renegotiations = 0
+    # Negotiated parameters, filled in by the states.
+    _suite = None
+    _client_random = b""
+    _server_random = b""
+    _session_id = b""
+    _master_secret = b""
+    _ems = False
+    _etm = False
+    _alpn: str | None = None
+    _server_name: str | None = None
+    _peer_certificates: list | None = None  # x509.Certificate objects, parsed lazily
+    _peer_chain: tuple = ()  # the peer's chain as received, DER
+    _resumption: str | None = None
+    _session = None
+
     def __init__(self, config):
         self._config = config
-        backend = config.backend
-        if backend is None or isinstance(backend, str):
-            backend = _get_backend(backend)
+        backend, self._prf, codec, record = connection_twins(config)
         self._backend = backend
-        self._prf = backend.prf.prf
-        self._codec = backend.codec
-        self._records = RecordLayer(backend, self.is_server,
-                                    getattr(config, "max_fragment_size", 16384),
-                                    getattr(config, "max_handshake_size", 65536),
-                                    getattr(config, "max_buffered_input", 65536))
+        self._codec = codec
+        self._decode = codec.decode_handshake
+        self._encode = codec.encode_handshake
+        self._records = records = RecordLayer(
+            record, codec, self.is_server, getattr(config, "max_fragment_size", 16384),
+            getattr(config, "max_handshake_size", 65536),
+            getattr(config, "max_buffered_input", 65536))
+        self._write = records.writer.write
         self._max_extensions = getattr(config, "max_extensions", 64)
         self._max_chain_length = getattr(config, "max_chain_length", 10)
         self._max_warnings = getattr(config, "max_warning_alerts", 4)
         self._max_empty_records = getattr(config, "max_empty_records", 32)
         self._tracer = getattr(config, "tracer", None)
         self.transcript = Transcript()
-        self._state: State = State()
+        self._state: State = _NO_STATE
         self._events: list = []
-        self._read_closed = False
-        self._write_closed = False
-        self._handshake_done = False
-        self._warnings = 0
-        self._empty_records = 0
-        self._renegotiations = 0
-        # Negotiated parameters, filled in by the states.
-        self._suite = None
-        self._client_random = b""
-        self._server_random = b""
-        self._session_id = b""
-        self._master_secret = b""
-        self._ems = False
-        self._etm = False
-        self._alpn: str | None = None
-        self._server_name: str | None = None
-        self._peer_certificates: list = []  # x509.Certificate objects
-        self._peer_chain: tuple = ()  # the same chain as received, DER
-        self._resumption: str | None = None
-        self._session = None
 
     # ------------------------------------------------------------------ public API
 
@@ -193,14 +216,13 @@ class Connection:
         if not self._handshake_done:
             raise LocalProtocolError("send() before the handshake completed")
         if len(data):
-            self._records.write(ContentType.application_data, data)
+            self._write(_APPLICATION_DATA, data)
 
     def close(self) -> None:
         """Queue close_notify (RFC 5246 §7.2.1); further send() calls fail."""
         if not self._write_closed:
             self._write_closed = True
-            self._records.write(ContentType.alert, bytes((AlertLevel.warning,
-                                                          AlertDescription.close_notify)))
+            self._write(_ALERT, _CLOSE_NOTIFY)
 
     @property
     def handshake_complete(self) -> bool:
@@ -225,7 +247,10 @@ class Connection:
     @property
     def session(self):
         """The SessionState of this connection once the handshake is complete, else None."""
-        return self._session if self._handshake_done else None
+        if not self._handshake_done:
+            return None
+        session = self._session
+        return session if session is not None else self._lazy_session()
 
     @property
     def alpn_protocol(self) -> str | None:
@@ -243,12 +268,15 @@ class Connection:
 
         After a resumed handshake the chain is the session's, parsed on first use.
         """
-        if not self._peer_certificates and self._peer_chain:
+        certs = self._peer_certificates
+        if certs is None:
+            if not self._peer_chain:
+                return []
             try:
-                self._peer_certificates = parse_peer_chain(self._peer_chain)[0]
+                certs = self._peer_certificates = crypto.load_peer_chain(self._peer_chain)[0]
             except CertificateError:
                 return []
-        return list(self._peer_certificates)
+        return list(certs)
 
     @property
     def extended_master_secret(self) -> bool:
@@ -276,7 +304,7 @@ class Connection:
     # ------------------------------------------------------------------ receiving
 
     def _on_record(self, content_type: int, payload) -> None:
-        if content_type == ContentType.handshake:
+        if content_type == _HANDSHAKE:
             self._empty_records = 0
             joiner = self._records.joiner
             joiner.feed(payload)
@@ -285,9 +313,9 @@ class Connection:
                 if message is None:
                     break
                 self._on_handshake(*message)
-        elif content_type == ContentType.application_data:
+        elif content_type == _APPLICATION_DATA:
             self._on_application_data(payload)
-        elif content_type == ContentType.alert:
+        elif content_type == _ALERT:
             self._on_alert(payload)
         else:
             self._on_ccs(payload)
@@ -298,16 +326,16 @@ class Connection:
             if self._handshake_done and msg_type == self._renegotiation_trigger():
                 self._refuse_renegotiation()
                 return
-            if msg_type == HandshakeType.hello_request and not self.is_server:
+            if msg_type == _HELLO_REQUEST and not self.is_server:
                 # RFC 5246 §7.4.1.1: ignored while a handshake is in progress, never hashed.
                 if len(body):
                     raise DecodeError("HelloRequest with a body")
                 return
             raise UnexpectedMessage(
                 f"unexpected {message_name(msg_type)} in {type(state).__name__}")
-        kx = self._suite.kx if self._suite is not None else None
-        msg = self._codec.decode_handshake(msg_type, body, kx)
-        if msg_type in _HELLOS or msg_type == HandshakeType.certificate:
+        suite = self._suite
+        msg = self._decode(msg_type, body, suite.kx if suite is not None else None)
+        if msg_type in _LIMITED:
             self._check_limits(msg_type, msg)
         if self._tracer is not None:
             self._trace("recv", message_name(msg_type), len(raw), summarize(msg))
@@ -323,7 +351,7 @@ class Connection:
             CertificateError: more certificates than max_chain_length (RFC 5246 §7.2.2
                 bad_certificate: the chain is refused before any parsing or path building).
         """
-        if msg_type == HandshakeType.certificate:
+        if msg_type == _CERTIFICATE:
             if len(msg.certificates) > self._max_chain_length:
                 raise CertificateError("certificate chain longer than max_chain_length")
         elif msg.extensions is not None and len(msg.extensions) > self._max_extensions:
@@ -338,8 +366,7 @@ class Connection:
         self._renegotiations += 1
         if self._renegotiations > MAX_RENEGOTIATION_REQUESTS:
             raise NoRenegotiation("peer keeps asking for renegotiation")
-        self._records.write(ContentType.alert, bytes((AlertLevel.warning,
-                                                      AlertDescription.no_renegotiation)))
+        self._write(_ALERT, bytes((_WARNING, AlertDescription.no_renegotiation)))
 
     def _on_ccs(self, payload) -> None:
         # RFC 5246 §7.1: exactly one byte of value 1, only where the state expects it.
@@ -375,13 +402,13 @@ class Connection:
                 self._read_closed = True
                 self._on_closed()
                 return
-            if level == AlertLevel.warning:
+            if level == _WARNING:
                 self._warnings += 1
                 if self._warnings > self._max_warnings:
                     raise UnexpectedMessage("too many consecutive warning alerts")
                 self._events.append(AlertReceived(level, description))
                 continue
-            if level != AlertLevel.fatal:
+            if level != _FATAL:
                 raise IllegalParameter("unknown alert level")
             self._read_closed = self._write_closed = True
             self._on_closed(failed=True)
@@ -397,7 +424,7 @@ class Connection:
         """Queue the fatal alert for `exc` (if it has one) and close the connection."""
         if not self._write_closed and exc.alert is not None and not isinstance(exc, PeerAlertError):
             try:
-                self._records.write(ContentType.alert, bytes((AlertLevel.fatal, exc.alert)))
+                self._write(_ALERT, bytes((_FATAL, exc.alert)))
             except Exception:  # the writer itself failed: nothing more can be sent
                 pass
         self._read_closed = self._write_closed = True
@@ -406,6 +433,10 @@ class Connection:
     def _on_closed(self, failed: bool = False) -> None:
         """Hook for subclasses (e.g. drop a session after a fatal alert, RFC 5246 §7.2)."""
 
+    def _lazy_session(self):
+        """Hook for subclasses: build a session not built at completion (else None)."""
+        return None
+
     # ------------------------------------------------------------------ helpers for states
 
     def _trace(self, direction: str, name: str, length: int, summary: str) -> None:
@@ -413,9 +444,9 @@ class Connection:
 
     def send_handshake(self, msg) -> bytes:
         """Encode, hash and queue one handshake message; returns its encoding."""
-        raw = self._codec.encode_handshake(msg)
+        raw = self._encode(msg)
         self.transcript.add(raw)
-        self._records.write(ContentType.handshake, raw)
+        self._write(_HANDSHAKE, raw)
         if self._tracer is not None:
             self._trace("send", message_name(msg.msg_type), len(raw), summarize(msg))
         return raw
@@ -452,26 +483,20 @@ class Connection:
         if keylog is not None:
             keylog.log("CLIENT_RANDOM", self._client_random, self._master_secret)
         suite = self._suite
-        lengths = _LENGTHS.get(suite.code)
-        if lengths is None:
-            lengths = _LENGTHS[suite.code] = (suite.key_block_len, suite.mac_len, suite.key_len,
-                                              suite.iv_len)
+        layout = self._records.key_block_layout(suite)
         # RFC 5246 §6.3: key_block = PRF(master_secret, "key expansion",
         # server_random + client_random), split into MAC keys, write keys, IVs.
         block = self._prf(self._master_secret, b"key expansion",
-                          self._server_random + self._client_random, lengths[0],
+                          self._server_random + self._client_random, layout[0],
                           suite.prf_hash)
-        mac, key, iv = lengths[1:]
-        a, b = mac, 2 * mac
-        c, d = b + key, b + 2 * key
-        keys = keyschedule.KeyMaterial(block[:a], block[a:b], block[b:c], block[c:d],
-                                       block[d:d + iv], block[d + iv:d + 2 * iv])
-        self._records.install_keys(suite, keys, self._etm)
+        self._records.install_key_block(suite, block, layout, self._etm)
 
     def verify_data(self, from_client: bool) -> bytes:
         """Finished.verify_data over the transcript so far (RFC 5246 §7.4.9)."""
-        return keyschedule.verify_data(self._prf, self._suite.prf_hash, self._master_secret,
-                                       from_client, self.transcript.current_hash())
+        # verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]
+        return self._prf(self._master_secret,
+                         b"client finished" if from_client else b"server finished",
+                         self.transcript.current_hash(), 12, self._suite.prf_hash)
 
     def check_finished(self, msg, raw, from_client: bool) -> None:
         """Check the peer's Finished in constant time, then add it to the transcript.
@@ -492,23 +517,5 @@ class Connection:
         self._events.append(HandshakeComplete(resumption))
 
 
-def parse_peer_chain(ders) -> tuple[list, object]:
-    """Parse a Certificate message's DER list (leaf first).
 
-    Returns:
-        (list of x509.Certificate, the leaf's public key).
-
-    Raises:
-        CertificateError: bad_certificate for an unparseable certificate,
-            unsupported_certificate for a key type cryptography cannot load.
-    """
-    try:
-        certs = [x509.load_der_x509_certificate(bytes(der)) for der in ders]
-    except (ValueError, x509.InvalidVersion):
-        raise CertificateError("unparseable peer certificate") from None
-    try:
-        key = certs[0].public_key()
-    except (ValueError, UnsupportedAlgorithm):
-        raise CertificateError("unsupported peer certificate key",
-                               AlertDescription.unsupported_certificate) from None
-    return certs, key
+_NO_STATE = State()  # before the first state is set (never handles anything)

@@ -9,8 +9,9 @@
 #   one maximal record, 5 + 2^14 + 2048 bytes, RFC 5246 §6.2.3) stays buffered. Each
 #   (content_type, plaintext) is yielded as soon as it is complete; nothing decrypted is
 #   kept here.
-# - install_keys() builds both directions' protections from the suite and the key block
-#   (RFC 5246 §6.3) as *pending* states; change_write() sends ChangeCipherSpec and then
+# - install_key_block() splits the key block (RFC 5246 §6.3) with the suite's layout
+#   (computed once per suite, key_block_layout()) and builds both directions'
+#   protections as *pending* states; change_write() sends ChangeCipherSpec and then
 #   switches the writer, change_read() switches the reader when the peer's CCS arrives
 #   (RFC 5246 §7.1). A handshake message may not span a key change, so change_read()
 #   refuses while the joiner holds a partial message.
@@ -24,13 +25,16 @@ __all__ = ["RecordLayer"]
 # A partial record left in the reader after draining is shorter than one maximal
 # ciphertext record (5-byte header + 2^14 + 2048, RFC 5246 §6.2.3).
 _MAX_PARTIAL = 5 + 16384 + 2048 - 1
+_CCS = int(ContentType.change_cipher_spec)
+_LAYOUTS: dict = {}  # suite code -> key block layout (see key_block_layout)
 
 
 class RecordLayer:
     """Framing, protection and handshake reassembly for one connection.
 
     Args:
-        backend: the twins (tls12fast._speedups.Backend) to use.
+        record: the record twin module (RecordReader, RecordWriter, new_protection).
+        codec: the codec twin module (HandshakeJoiner).
         is_server: True for the server side (accepts legacy record versions on the
             first ClientHello, RFC 5246 App. E.1).
         max_fragment: largest plaintext per record we send.
@@ -41,17 +45,16 @@ class RecordLayer:
     __slots__ = ("reader", "writer", "joiner", "_record", "_pending_read", "_pending_write",
                  "is_server", "_max_input", "_one_feed")
 
-    def __init__(self, backend, is_server: bool, max_fragment: int = 16384,
+    def __init__(self, record, codec, is_server: bool, max_fragment: int = 16384,
                  max_handshake_size: int = 65536, max_buffered_input: int = 65536):
-        record = backend.record
         self._record = record
-        self.reader = record.RecordReader(max_buffered_input)
+        self.reader = reader = record.RecordReader(max_buffered_input)
         self._max_input = max_buffered_input
         # Input of at most this size always fits next to a leftover partial record.
         self._one_feed = max_buffered_input - _MAX_PARTIAL
-        self.reader.legacy_version_ok = is_server
+        reader.legacy_version_ok = is_server
         self.writer = record.RecordWriter(max_fragment)
-        self.joiner = backend.codec.HandshakeJoiner(max_handshake_size)
+        self.joiner = codec.HandshakeJoiner(max_handshake_size)
         self._pending_read = None
         self._pending_write = None
         self.is_server = is_server
@@ -83,23 +86,42 @@ class RecordLayer:
                 yield record
                 record = reader.next_record()
 
-    def install_keys(self, suite, keys, encrypt_then_mac: bool) -> None:
-        """Prepare both directions' protections from a KeyMaterial (not yet active).
+    @staticmethod
+    def key_block_layout(suite) -> tuple:
+        """(key block length, then the 7 offsets splitting it) for `suite`, cached per suite.
+
+        RFC 5246 §6.3: client_write_MAC_key, server_write_MAC_key, client_write_key,
+        server_write_key, client_write_IV, server_write_IV, in that order.
+        """
+        layout = _LAYOUTS.get(suite.code)
+        if layout is None:
+            mac, key, iv = suite.mac_len, suite.key_len, suite.iv_len
+            b = 2 * mac
+            d = b + 2 * key
+            layout = _LAYOUTS[suite.code] = (suite.key_block_len, 0, mac, b, b + key, d,
+                                             d + iv, d + 2 * iv)
+        return layout
+
+    def install_key_block(self, suite, block: bytes, layout: tuple,
+                          encrypt_then_mac: bool) -> None:
+        """Prepare both directions' protections from a key block (not yet active).
 
         Args:
             suite: the negotiated CipherSuite.
-            keys: keyschedule.KeyMaterial.
+            block: the key block (RFC 5246 §6.3), at least layout[0] bytes.
+            layout: key_block_layout(suite).
             encrypt_then_mac: RFC 7366 negotiated (CBC suites only).
         """
+        _, a, b, c, d, e, f, g = layout
         new = self._record.new_protection
         mac = suite.mac
-        etm = bool(encrypt_then_mac) and not suite.is_aead
-        client = new(suite.cipher, keys.client_key, keys.client_iv, mac,
-                     keys.client_mac_key, etm) if mac else new(suite.cipher, keys.client_key,
-                                                                keys.client_iv)
-        server = new(suite.cipher, keys.server_key, keys.server_iv, mac,
-                     keys.server_mac_key, etm) if mac else new(suite.cipher, keys.server_key,
-                                                                keys.server_iv)
+        if mac:  # CBC: MAC-then-encrypt unless RFC 7366 was negotiated
+            etm = bool(encrypt_then_mac)
+            client = new(suite.cipher, block[c:d], block[e:f], mac, block[a:b], etm)
+            server = new(suite.cipher, block[d:e], block[f:g], mac, block[b:c], etm)
+        else:
+            client = new(suite.cipher, block[c:d], block[e:f])
+            server = new(suite.cipher, block[d:e], block[f:g])
         if self.is_server:
             self._pending_read, self._pending_write = client, server
         else:
@@ -107,7 +129,7 @@ class RecordLayer:
 
     def change_write(self) -> None:
         """Send ChangeCipherSpec and switch the writer to the pending keys."""
-        self.writer.write(ContentType.change_cipher_spec, b"\x01")
+        self.writer.write(_CCS, b"\x01")
         self.writer.protection = self._pending_write
         self._pending_write = None
 

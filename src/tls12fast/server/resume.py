@@ -19,11 +19,14 @@
 #   send_resumed_flight() sends ServerHello (echoing the client's session ID; no
 #   server_name, RFC 6066 §3), [NewSessionTicket when a ticket opened with an older key
 #   is renewed, RFC 5077 §3.3], ChangeCipherSpec, Finished - the server speaks first.
+# The ServerHello extensions that never vary are message objects shared read-only by
+# every connection (both handshakes' ServerHellos use them; the codec only reads them).
 from __future__ import annotations
 
 import os
 
 from ..enums import ExtensionType as ET
+from ..enums import HandshakeType
 from ..errors import DecodeError, HandshakeFailure
 from ..messages import (
     ALPNExt,
@@ -42,6 +45,14 @@ from ..suites import BY_CODE
 __all__ = ["find_session", "send_resumed_flight"]
 
 _TLS12 = 0x0303
+_EC_POINT_FORMATS = int(ET.ec_point_formats)
+_ETM = int(ET.encrypt_then_mac)
+_FINISHED = int(HandshakeType.finished)
+RENEGOTIATION_INFO_EMPTY = RenegotiationInfoExt(b"")  # RFC 5746 §3.6
+POINTS_UNCOMPRESSED = ECPointFormatsExt([0])  # RFC 8422 §5.2
+EMS_EXT = ExtendedMasterSecretExt()  # RFC 7627 §5.1
+ETM_EXT = EncryptThenMacExt()  # RFC 7366 §2
+TICKET_ANNOUNCE = SessionTicketExt(b"")  # RFC 5077 §3.2: a ticket will be sent
 
 
 def _same_name(a: str | None, b: str | None) -> bool:
@@ -59,7 +70,7 @@ def acceptable(conn, ch, state, ems: bool) -> bool:
     if not isinstance(state, SessionState) or state.expired(config.clock()):
         return False
     code = state.cipher_suite
-    if code not in ch.cipher_suites or not any(s.code == code for s in config.suites):
+    if code not in ch.cipher_suites or code not in config.suite_codes:
         return False
     if not _same_name(state.server_name, conn._server_name):
         return False
@@ -119,8 +130,7 @@ def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: boo
     suite = BY_CODE[state.cipher_suite]
     conn._suite = suite
     conn._ems = ems
-    conn._etm = (config.encrypt_then_mac and not suite.is_aead
-                 and ET.encrypt_then_mac in exts)
+    conn._etm = etm = config.encrypt_then_mac and not suite.is_aead and _ETM in exts
     conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
     conn._master_secret = state.master_secret
     conn._peer_chain = state.peer_chain
@@ -132,17 +142,17 @@ def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: boo
 
     extensions = []
     if secure_reneg:
-        extensions.append(RenegotiationInfoExt(b""))  # RFC 5746 §3.6
-    if suite.kx == "ECDHE" and ET.ec_point_formats in exts:
-        extensions.append(ECPointFormatsExt([0]))  # RFC 8422 §5.2
+        extensions.append(RENEGOTIATION_INFO_EMPTY)
+    if suite.kx == "ECDHE" and _EC_POINT_FORMATS in exts:
+        extensions.append(POINTS_UNCOMPRESSED)
     if alpn is not None:
         extensions.append(ALPNExt([alpn]))  # RFC 7301 §3.1: negotiated per connection
     if ems:
-        extensions.append(ExtendedMasterSecretExt())
-    if conn._etm:
-        extensions.append(EncryptThenMacExt())
+        extensions.append(EMS_EXT)
+    if etm:
+        extensions.append(ETM_EXT)
     if renew:
-        extensions.append(SessionTicketExt(b""))  # RFC 5077 §3.2
+        extensions.append(TICKET_ANNOUNCE)
     transcript = conn.transcript
     transcript.start_hash(suite.prf_hash)
     transcript.drop_buffer()  # no CertificateVerify in an abbreviated handshake

@@ -45,20 +45,23 @@ from ..messages import (
     ALPNExt,
     Certificate,
     CertificateRequest,
-    ECPointFormatsExt,
-    EncryptThenMacExt,
-    ExtendedMasterSecretExt,
     Finished,
-    RenegotiationInfoExt,
     ServerHello,
     ServerHelloDone,
     ServerKeyExchangeDHE,
     ServerKeyExchangeECDHE,
     ServerNameExt,
-    SessionTicketExt,
 )
 from .negotiate import choose
-from .resume import find_session, send_resumed_flight
+from .resume import (
+    EMS_EXT,
+    ETM_EXT,
+    POINTS_UNCOMPRESSED,
+    RENEGOTIATION_INFO_EMPTY,
+    TICKET_ANNOUNCE,
+    find_session,
+    send_resumed_flight,
+)
 
 __all__ = [
     "ExpectClientHello", "ExpectCertificate", "ExpectClientKx", "ExpectCertificateVerify",
@@ -67,6 +70,16 @@ __all__ = [
 
 _TLS12 = 0x0303
 _CERT_TYPES = [1, 64]  # rsa_sign, ecdsa_sign (RFC 5246 §7.4.4, RFC 8422 §5.5)
+# Extension types as plain ints (an IntEnum attribute lookup costs several globals').
+_SUPPORTED_VERSIONS = int(ET.supported_versions)
+_ALPN = int(ET.application_layer_protocol_negotiation)
+_RENEGOTIATION_INFO = int(ET.renegotiation_info)
+_SERVER_NAME = int(ET.server_name)
+_EMS = int(ET.extended_master_secret)
+_SESSION_TICKET = int(ET.session_ticket)
+_ETM = int(ET.encrypt_then_mac)
+_EC_POINT_FORMATS = int(ET.ec_point_formats)
+_SNI_ACK = ServerNameExt([])  # RFC 6066 §3 (shared read-only, see resume.py)
 
 
 class _Handshake:
@@ -94,7 +107,7 @@ def extensions_by_type(extensions) -> dict:
 
 def _check_version(hello, exts) -> None:
     """Apply the version rules (TLS 1.2 must be offered; RFC 7507 fallback check)."""
-    versions = exts.get(ET.supported_versions)
+    versions = exts.get(_SUPPORTED_VERSIONS)
     if versions is not None:
         if _TLS12 not in versions.versions:
             raise ProtocolVersionError("client does not offer TLS 1.2")
@@ -107,7 +120,7 @@ def _check_version(hello, exts) -> None:
 
 
 def _choose_alpn(config, exts) -> bytes | None:
-    ext = exts.get(ET.application_layer_protocol_negotiation)
+    ext = exts.get(_ALPN)
     if ext is None or not config.alpn_protocols:
         return None
     for proto in config.alpn_protocols:  # RFC 7301 §3.2: the server's preference wins
@@ -130,16 +143,16 @@ class ExpectClientHello(State):
             raise IllegalParameter("client does not offer null compression")
         conn._records.reader.legacy_version_ok = False
         conn._client_random = bytes(ch.random)
-        reneg = exts.get(ET.renegotiation_info)
+        reneg = exts.get(_RENEGOTIATION_INFO)
         if reneg is not None and reneg.renegotiated_connection:
             raise HandshakeFailure("non-empty renegotiation_info on an initial handshake")  # RFC 5746 §3.6
         secure_reneg = reneg is not None or TLS_EMPTY_RENEGOTIATION_INFO_SCSV in ch.cipher_suites
-        sni = exts.get(ET.server_name)
+        sni = exts.get(_SERVER_NAME)
         conn._server_name = sni.host_name if sni is not None else None
-        ems = ET.extended_master_secret in exts
+        ems = _EMS in exts
         if config.require_extended_master_secret and not ems:
             raise HandshakeFailure("client does not offer extended master secret")  # RFC 7627 §5.2
-        ticket_ext = exts.get(ET.session_ticket) if config.tickets is not None else None
+        ticket_ext = exts.get(_SESSION_TICKET) if config.tickets is not None else None
         found = find_session(conn, ch, ticket_ext, ems)
         alpn = _choose_alpn(config, exts)
         if found is not None:
@@ -149,8 +162,7 @@ class ExpectClientHello(State):
         suite = choice.suite
         conn._suite = suite
         conn._ems = ems
-        conn._etm = (config.encrypt_then_mac and not suite.is_aead
-                     and ET.encrypt_then_mac in exts)
+        conn._etm = config.encrypt_then_mac and not suite.is_aead and _ETM in exts
         conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
         issue_ticket = ticket_ext is not None
         hs = _Handshake(ch, choice, issue_ticket=issue_ticket)
@@ -160,19 +172,19 @@ class ExpectClientHello(State):
 
         extensions = []
         if secure_reneg:
-            extensions.append(RenegotiationInfoExt(b""))  # RFC 5746 §3.6
+            extensions.append(RENEGOTIATION_INFO_EMPTY)
         if choice.sni_matched:
-            extensions.append(ServerNameExt([]))  # RFC 6066 §3
-        if suite.kx == "ECDHE" and ET.ec_point_formats in exts:
-            extensions.append(ECPointFormatsExt([0]))  # RFC 8422 §5.2
+            extensions.append(_SNI_ACK)
+        if suite.kx == "ECDHE" and _EC_POINT_FORMATS in exts:
+            extensions.append(POINTS_UNCOMPRESSED)
         if alpn is not None:
             extensions.append(ALPNExt([alpn]))
         if ems:
-            extensions.append(ExtendedMasterSecretExt())
+            extensions.append(EMS_EXT)
         if conn._etm:
-            extensions.append(EncryptThenMacExt())
+            extensions.append(ETM_EXT)
         if issue_ticket:
-            extensions.append(SessionTicketExt(b""))  # RFC 5077 §3.2
+            extensions.append(TICKET_ANNOUNCE)
         conn.transcript.start_hash(suite.prf_hash)
         conn.transcript.add(raw)
         conn.send_handshake(ServerHello(_TLS12, server_random, conn._session_id, suite.code, 0,
