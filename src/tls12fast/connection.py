@@ -174,6 +174,17 @@ class Connection:
         try:
             if not data:
                 self._on_eof()
+            elif len(data) <= self._records.one_feed:
+                # The usual case, RecordLayer.records() inlined: one feed, then every
+                # complete record (no generator per call).
+                reader = self._records.reader
+                reader.feed(data)
+                record = reader.next_record()
+                while record is not None:
+                    self._on_record(*record)
+                    if self._read_closed:
+                        break
+                    record = reader.next_record()
             else:
                 for content_type, payload in self._records.records(data):
                     self._on_record(content_type, payload)

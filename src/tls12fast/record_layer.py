@@ -43,15 +43,16 @@ class RecordLayer:
     """
 
     __slots__ = ("reader", "writer", "joiner", "_record", "_pending_read", "_pending_write",
-                 "is_server", "_max_input", "_one_feed")
+                 "is_server", "_max_input", "one_feed")
 
     def __init__(self, record, codec, is_server: bool, max_fragment: int = 16384,
                  max_handshake_size: int = 65536, max_buffered_input: int = 65536):
         self._record = record
         self.reader = reader = record.RecordReader(max_buffered_input)
         self._max_input = max_buffered_input
-        # Input of at most this size always fits next to a leftover partial record.
-        self._one_feed = max_buffered_input - _MAX_PARTIAL
+        # Input of at most this size always fits next to a leftover partial record, so it
+        # goes in with one feed (Connection.receive_data() relies on this too).
+        self.one_feed = max_buffered_input - _MAX_PARTIAL
         reader.legacy_version_ok = is_server
         self.writer = record.RecordWriter(max_fragment)
         self.joiner = codec.HandshakeJoiner(max_handshake_size)
@@ -67,7 +68,7 @@ class RecordLayer:
         """
         reader = self.reader
         total = len(data)
-        if total <= self._one_feed:  # the usual case: one feed, no slicing
+        if total <= self.one_feed:  # the usual case: one feed, no slicing
             if total:
                 reader.feed(data)
             record = reader.next_record()

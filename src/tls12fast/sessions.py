@@ -52,6 +52,7 @@ MAX_U32 = 0xFFFFFFFF
 
 _F_EMS, _F_SNI, _F_ALPN = 1, 2, 4
 _HEAD = struct.Struct(">BHBd3I")  # version, suite, flags, created_at, lifetime, hint, n_certs
+_HEAD_SIZE = _HEAD.size
 _STATS = ("hits", "misses", "stores", "evictions", "expired", "errors")
 
 
@@ -149,7 +150,10 @@ class SessionState:
 
     def with_ticket(self, ticket: bytes, hint: int) -> SessionState:
         """A copy carrying a new (or renewed) ticket and its lifetime hint."""
-        return dataclasses.replace(self, ticket=bytes(ticket), ticket_lifetime_hint=hint)
+        # The constructor directly (dataclasses.replace costs twice as much); it validates.
+        return type(self)(self.cipher_suite, self.master_secret, self.extended_master_secret,
+                          self.server_name, self.alpn_protocol, self.peer_chain,
+                          self.created_at, self.lifetime, self.session_id, bytes(ticket), hint)
 
     def with_session_id(self, session_id: bytes) -> SessionState:
         """A copy carrying `session_id`."""
@@ -220,16 +224,30 @@ def _parse(cls: type[SessionState], data: bytes) -> SessionState:
     end = len(data)
     if end > MAX_STATE_SIZE:
         raise DecodeError("session state too large")
-    if end < _HEAD.size:
+    if end <= _HEAD_SIZE:  # the header and at least the first length byte
         raise DecodeError("session state truncated")
     version, suite, flags, created, lifetime, hint, n_certs = _HEAD.unpack_from(data)
     if version != STATE_VERSION:
         raise DecodeError("unknown session state version")
     if flags & ~(_F_EMS | _F_SNI | _F_ALPN):
         raise DecodeError("unknown session state flags")
-    master_secret, pos = _take8(data, _HEAD.size, end)
-    session_id, pos = _take8(data, pos, end)
-    ticket, pos = _take16(data, pos, end)
+    # master_secret<u8>, session_id<u8>, ticket<u16>: the fixed part, read inline.
+    pos = _HEAD_SIZE + 1
+    stop = pos + data[_HEAD_SIZE]
+    if stop >= end:  # room for the next length byte too
+        raise DecodeError("session state truncated")
+    master_secret = data[pos:stop]
+    pos = stop + 1
+    stop = pos + data[stop]
+    if stop + 2 > end:
+        raise DecodeError("session state truncated")
+    session_id = data[pos:stop]
+    pos = stop + 2
+    stop = pos + (data[stop] << 8 | data[stop + 1])
+    if stop > end:
+        raise DecodeError("session state truncated")
+    ticket = data[pos:stop]
+    pos = stop
     server_name = None
     if flags & _F_SNI:
         name, pos = _take16(data, pos, end)
@@ -254,11 +272,37 @@ def _parse(cls: type[SessionState], data: bytes) -> SessionState:
         chain.append(data[start:pos])
     if pos != end:
         raise DecodeError("trailing bytes after session state")
-    try:
-        return cls(suite, master_secret, bool(flags & _F_EMS), server_name, alpn, tuple(chain),
-                   created, lifetime, session_id, ticket, hint)
-    except LocalProtocolError:
-        raise DecodeError("session state field out of range") from None
+    if cls is not SessionState:
+        try:
+            return cls(suite, master_secret, bool(flags & _F_EMS), server_name, alpn,
+                       tuple(chain), created, lifetime, session_id, ticket, hint)
+        except LocalProtocolError:
+            raise DecodeError("session state field out of range") from None
+    # What __post_init__ checks that the format above does not already guarantee (every
+    # field has its exact type; suite, ticket, lifetimes and certificate lengths are
+    # within their fixed-width prefixes' ranges): only these.
+    if (len(master_secret) != MASTER_SECRET_LEN or len(session_id) > MAX_SESSION_ID
+            or n_certs > MAX_CHAIN or not math.isfinite(created)
+            or (server_name is not None and not server_name) or (alpn is not None and not alpn)
+            or b"" in chain):
+        raise DecodeError("session state field out of range")
+    state = _new(SessionState)
+    _set(state, "cipher_suite", suite)
+    _set(state, "master_secret", master_secret)
+    _set(state, "extended_master_secret", bool(flags & _F_EMS))
+    _set(state, "server_name", server_name)
+    _set(state, "alpn_protocol", alpn)
+    _set(state, "peer_chain", tuple(chain))
+    _set(state, "created_at", created)
+    _set(state, "lifetime", lifetime)
+    _set(state, "session_id", session_id)
+    _set(state, "ticket", ticket)
+    _set(state, "ticket_lifetime_hint", hint)
+    return state
+
+
+_new = object.__new__
+_set = object.__setattr__  # how a frozen dataclass's own __init__ sets its fields
 
 
 def _take8(data: bytes, pos: int, end: int) -> tuple[bytes, int]:

@@ -14,6 +14,10 @@ import hashlib
 
 __all__ = ["Transcript"]
 
+# The PRF hashes' constructors, called directly (hashlib.new() goes through a Python
+# wrapper that looks the name up on every call).
+_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
+
 
 class Transcript:
     """Running hash of the handshake messages, with an optional raw buffer."""
@@ -27,9 +31,12 @@ class Transcript:
 
     def start_hash(self, name: str) -> None:
         """Fix the PRF hash ("sha256"/"sha384") and hash everything buffered so far."""
-        self._hash = hashlib.new(name)
-        for raw in self._buffer or ():
-            self._hash.update(raw)
+        new = _HASHES.get(name)
+        self._hash = running = new() if new is not None else hashlib.new(name)
+        buffer = self._buffer
+        if buffer:
+            for raw in buffer:
+                running.update(raw)
         if not self._keep:
             self._buffer = None
 

@@ -49,9 +49,11 @@ _DEFAULT_LIFETIME = 300  # seconds a client keeps a session without a ticket hin
 
 _EMPTY_TICKET = SessionTicketExt(b"")
 _EMPTY_RENEGOTIATION_INFO = RenegotiationInfoExt(b"")
-# Per config: the suite list and the extensions that do not change per connection. The
-# message objects are shared read-only by every ClientHello built from that config.
+# Per config: the suite list, the extensions that do not change per connection and the
+# extension types a ClientHello from it offers. The message objects are shared read-only
+# by every ClientHello built from that config.
 _PARTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SNI_CACHE_SIZE = 64  # server_name extensions kept per config (one per host name)
 
 
 def _is_ip(name: str) -> bool:
@@ -66,7 +68,8 @@ def _is_ip(name: str) -> bool:
 
 
 def _hello_parts(config) -> tuple:
-    """(suite codes, extensions before SessionTicket, extensions after it) for `config`."""
+    """For `config`: (suite codes, extensions before SessionTicket, extensions after it,
+    offered extension types without / with server_name, {host name: server_name ext})."""
     parts = _PARTS.get(config)
     if parts is None:
         before = [SupportedGroupsExt([int(g) for g in config.groups])]
@@ -79,8 +82,12 @@ def _hello_parts(config) -> tuple:
             before.append(ExtendedMasterSecretExt())
         if config.encrypt_then_mac and any(not s.is_aead for s in config.suites):
             before.append(EncryptThenMacExt())
-        parts = _PARTS[config] = ([s.code for s in config.suites], tuple(before),
-                                  (_EMPTY_RENEGOTIATION_INFO,))
+        after = (_EMPTY_RENEGOTIATION_INFO,)
+        types = {ext.type for ext in (*before, *after)}
+        if config.offer_ticket:
+            types.add(_EMPTY_TICKET.type)
+        parts = _PARTS[config] = ([s.code for s in config.suites], tuple(before), after,
+                                  frozenset(types), frozenset(types | {ServerNameExt.type}), {})
     return parts
 
 
@@ -102,6 +109,7 @@ class ClientConnection(Connection):
     """
 
     is_server = False
+    _offered_types: frozenset | None = None
 
     def __init__(self, config, server_name: str | None = None, session=None,
                  session_key: str | None = None):
@@ -127,7 +135,7 @@ class ClientConnection(Connection):
         self._client_random = os.urandom(32)
         hello = self._client_hello(offered, kind)
         self.send_handshake(hello)
-        self._state = ExpectServerHello(_Handshake(hello, offered, kind))
+        self._state = ExpectServerHello(_Handshake(hello, offered, kind, self._offered_types))
 
     def _offerable(self, session):
         """(session, "ticket" | "session_id") if `session` may be offered, else (None, None)."""
@@ -137,7 +145,7 @@ class ClientConnection(Connection):
         code = session.cipher_suite
         name = session.server_name
         if (session.expired(config.clock())
-                or not any(s.code == code for s in config.suites)
+                or code not in config.suite_codes
                 or (name or "").lower() != (self._server_name or "").lower()
                 or (session.extended_master_secret and not config.extended_master_secret)
                 or (config.require_extended_master_secret and not session.extended_master_secret)):
@@ -149,14 +157,23 @@ class ClientConnection(Connection):
         return None, None
 
     def _client_hello(self, offered, kind) -> ClientHello:
+        """The ClientHello; sets `_offered_types`, the extension types it carries."""
         config = self._config
-        suites, before, after = _hello_parts(config)
-        extensions = []
+        suites, before, after, types, types_sni, sni_exts = _hello_parts(config)
         name = self._server_name
-        if name and not _is_ip(name):
-            extensions.append(ServerNameExt([(0, name.encode("ascii") if name.isascii()
-                                              else name.encode("idna"))]))
-        extensions += before
+        sni = sni_exts.get(name) if name else None
+        if sni is None and name and not _is_ip(name):
+            sni = ServerNameExt([(0, name.encode("ascii") if name.isascii()
+                                  else name.encode("idna"))])
+            if len(sni_exts) >= _SNI_CACHE_SIZE:
+                sni_exts.clear()
+            sni_exts[name] = sni
+        if sni is not None:
+            extensions = [sni]
+            extensions += before
+            types = types_sni
+        else:
+            extensions = list(before)
         session_id = b""
         if config.offer_ticket:
             # RFC 5077 §3.4: a ticket goes with a fresh session ID to detect acceptance.
@@ -168,6 +185,7 @@ class ClientConnection(Connection):
         if kind == "session_id":
             session_id = offered.session_id
         extensions += after
+        self._offered_types = types
         return ClientHello(0x0303, self._client_random, session_id, suites, b"\x00", extensions)
 
     def _forget_offered(self) -> None:

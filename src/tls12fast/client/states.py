@@ -45,16 +45,28 @@ __all__ = [
 _TLS12 = 0x0303
 _EC_GROUPS = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
 _CERT_TYPE = {"RSA": 1, "ECDSA": 64}  # ClientCertificateType rsa_sign, ecdsa_sign
+# Extension types as plain ints (an IntEnum attribute lookup costs several globals').
+_RENEGOTIATION_INFO = int(ET.renegotiation_info)
+_EMS = int(ET.extended_master_secret)
+_ETM = int(ET.encrypt_then_mac)
+_EC_POINT_FORMATS = int(ET.ec_point_formats)
+_ALPN = int(ET.application_layer_protocol_negotiation)
+_SESSION_TICKET = int(ET.session_ticket)
 
 
 class _Handshake:
     """Values one client handshake carries from state to state."""
 
     __slots__ = ("hello", "expect_ticket", "server_key", "premaster", "kx_public",
-                 "cert_request", "ticket", "resuming", "offered", "offered_kind")
+                 "cert_request", "ticket", "resuming", "offered", "offered_kind",
+                 "offered_types")
 
-    def __init__(self, hello, offered=None, offered_kind=None):
+    def __init__(self, hello, offered=None, offered_kind=None, offered_types=None):
         self.hello = hello
+        # The extension types the ClientHello carries (RFC 5246 §7.4.1.4: only these may
+        # come back in the ServerHello).
+        self.offered_types = (offered_types if offered_types is not None
+                              else frozenset(ext.type for ext in hello.extensions or ()))
         self.expect_ticket = False
         self.server_key = None
         self.premaster = b""
@@ -88,7 +100,7 @@ class ExpectServerHello(State):
             raise IllegalParameter("server chose a cipher suite we did not offer")
         if sh.compression_method != 0:
             raise IllegalParameter("server chose compression")
-        offered = {ext.type for ext in hs.hello.extensions or ()}
+        offered = hs.offered_types
         exts = {}
         for ext in reversed(sh.extensions or ()):  # the first of a duplicate wins
             # RFC 5246 §7.4.1.4: only extensions the client offered may come back.
@@ -96,19 +108,19 @@ class ExpectServerHello(State):
                 raise RemoteProtocolError("server sent an extension we did not offer",
                                           AlertDescription.unsupported_extension)
             exts[ext.type] = ext
-        reneg = exts.get(ET.renegotiation_info)
+        reneg = exts.get(_RENEGOTIATION_INFO)
         if reneg is not None and reneg.renegotiated_connection:
             raise HandshakeFailure("non-empty renegotiation_info on an initial handshake")  # RFC 5746 §3.4
-        ems = ET.extended_master_secret in exts
+        ems = _EMS in exts
         if config.require_extended_master_secret and not ems:
             raise HandshakeFailure("server does not support extended master secret")  # RFC 7627 §5.2
-        etm = ET.encrypt_then_mac in exts
+        etm = _ETM in exts
         if etm and suite.is_aead:
             raise IllegalParameter("encrypt_then_mac with an AEAD suite")  # RFC 7366 §2
-        formats = exts.get(ET.ec_point_formats)
+        formats = exts.get(_EC_POINT_FORMATS)
         if formats is not None and suite.kx == "ECDHE" and 0 not in formats.formats:
             raise IllegalParameter("server does not accept uncompressed points")  # RFC 8422 §5.2
-        alpn = exts.get(ET.application_layer_protocol_negotiation)
+        alpn = exts.get(_ALPN)
         if alpn is not None:
             # RFC 7301 §3.1: exactly one protocol, one that we offered.
             if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn_protocols:
@@ -118,7 +130,7 @@ class ExpectServerHello(State):
         conn._server_random = bytes(sh.random)
         conn._session_id = session_id = bytes(sh.session_id)
         conn._ems, conn._etm = ems, etm
-        hs.expect_ticket = ET.session_ticket in exts
+        hs.expect_ticket = _SESSION_TICKET in exts
         transcript = conn.transcript
         transcript.start_hash(suite.prf_hash)
         offered = hs.offered

@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 
 from ..enums import ExtensionType as ET
-from ..enums import HandshakeType
 from ..errors import DecodeError, HandshakeFailure
 from ..messages import (
     ALPNExt,
@@ -47,7 +46,6 @@ __all__ = ["find_session", "send_resumed_flight"]
 _TLS12 = 0x0303
 _EC_POINT_FORMATS = int(ET.ec_point_formats)
 _ETM = int(ET.encrypt_then_mac)
-_FINISHED = int(HandshakeType.finished)
 RENEGOTIATION_INFO_EMPTY = RenegotiationInfoExt(b"")  # RFC 5746 §3.6
 POINTS_UNCOMPRESSED = ECPointFormatsExt([0])  # RFC 8422 §5.2
 EMS_EXT = ExtendedMasterSecretExt()  # RFC 7627 §5.1
