@@ -10,8 +10,9 @@
 #
 # Precomputed for the connections (never set by users): `_twins` (backend, prf function,
 # codec module, record module; what a connection would otherwise look up through the
-# backend on every construction) and `suite_codes` (the wire codes of `.suites`,
-# recomputed whenever `.suites` is replaced).
+# backend on every construction), `_limits` (the max_* values in connection.py's order;
+# configs are not changed after construction) and `suite_codes` (the wire codes of
+# `.suites`, recomputed whenever `.suites` is replaced).
 #
 # DoS limits (the `max_*` keyword-only options, checked by connection.py/record_layer.py;
 # each violation is a fatal alert, docs/side-channels.md and the class docstrings list
@@ -117,6 +118,9 @@ class _Common:
         # Handshake messages have a 24-bit length (RFC 5246 §7.4); the cap bounds memory.
         self.max_handshake_size = _size("max_handshake_size", max_handshake_size, 4096, 2**24 - 1)
         self._init_limits(**limits)
+        self._limits = (self.max_fragment_size, self.max_handshake_size, self.max_buffered_input,
+                        self.max_extensions, self.max_chain_length, self.max_warning_alerts,
+                        self.max_empty_records)
         self.tracer = _callable_or_none("tracer", tracer)
         self.clock = _callable_or_none("clock", clock) or time.time
         self.backend = _speedups.backend(backend)

@@ -45,6 +45,7 @@ from .errors import (
     UnexpectedMessage,
 )
 from .events import AlertReceived, ApplicationData, ConnectionClosed, HandshakeComplete
+from .messages import Finished
 from .record_layer import RecordLayer
 from .trace import TraceEvent, message_name, summarize
 from .transcript import Transcript
@@ -62,6 +63,11 @@ _LIMITED = frozenset((int(HandshakeType.client_hello), int(HandshakeType.server_
                       _CERTIFICATE))  # messages _check_limits() looks at
 _CLOSE_NOTIFY = bytes((AlertLevel.warning, AlertDescription.close_notify))
 _WARNING, _FATAL = int(AlertLevel.warning), int(AlertLevel.fatal)
+# RFC 5246 §7.4.9: a TLS 1.2 Finished is its 4-byte header (type 20, length 12) and the
+# 12-byte verify_data, which is all the codec would write for it.
+_FINISHED_HEADER = b"\x14\x00\x00\x0c"
+# Events are immutable, so the three completions are made once and shared.
+_COMPLETE = {kind: HandshakeComplete(kind) for kind in ("full", "session_id", "ticket")}
 
 
 def connection_twins(config) -> tuple:
@@ -77,6 +83,20 @@ def connection_twins(config) -> tuple:
             backend = _get_backend(backend)
         twins = (backend, backend.prf.prf, backend.codec, backend.record)
     return twins
+
+
+def connection_limits(config) -> tuple:
+    """The config's DoS limits (RecordLayer's three, then extensions, chain length,
+    warning alerts, empty records); precomputed by config.py as `_limits`."""
+    limits = getattr(config, "_limits", None)
+    if limits is None:
+        limits = (getattr(config, "max_fragment_size", 16384),
+                  getattr(config, "max_handshake_size", 65536),
+                  getattr(config, "max_buffered_input", 65536),
+                  getattr(config, "max_extensions", 64), getattr(config, "max_chain_length", 10),
+                  getattr(config, "max_warning_alerts", 4),
+                  getattr(config, "max_empty_records", 32))
+    return limits
 
 
 class State:
@@ -138,15 +158,13 @@ class Connection:
         self._codec = codec
         self._decode = codec.decode_handshake
         self._encode = codec.encode_handshake
-        self._records = records = RecordLayer(
-            record, codec, self.is_server, getattr(config, "max_fragment_size", 16384),
-            getattr(config, "max_handshake_size", 65536),
-            getattr(config, "max_buffered_input", 65536))
+        (max_fragment, max_handshake, max_input, self._max_extensions,
+         self._max_chain_length, self._max_warnings, self._max_empty_records) = (
+            connection_limits(config))
+        self._records = records = RecordLayer(record, codec, self.is_server, max_fragment,
+                                              max_handshake, max_input)
         self._write = records.writer.write
-        self._max_extensions = getattr(config, "max_extensions", 64)
-        self._max_chain_length = getattr(config, "max_chain_length", 10)
-        self._max_warnings = getattr(config, "max_warning_alerts", 4)
-        self._max_empty_records = getattr(config, "max_empty_records", 32)
+        self._take = records.writer.take
         self._tracer = getattr(config, "tracer", None)
         self.transcript = Transcript()
         self._state: State = _NO_STATE
@@ -214,7 +232,7 @@ class Connection:
 
     def data_to_send(self) -> bytes:
         """Return (and forget) the bytes to write to the peer; may be b""."""
-        return self._records.take()
+        return self._take()
 
     def send(self, data) -> None:
         """Queue application data (fragmented into records of at most 16 KiB).
@@ -462,6 +480,20 @@ class Connection:
             self._trace("send", message_name(msg.msg_type), len(raw), summarize(msg))
         return raw
 
+    def send_encoded(self, raw: bytes) -> None:
+        """Hash and queue one handshake message already encoded (header included)."""
+        self.transcript.add(raw)
+        self._write(_HANDSHAKE, raw)
+
+    def send_finished(self, from_client: bool) -> None:
+        """Compute, hash and queue our Finished (RFC 5246 §7.4.9)."""
+        verify_data = self.verify_data(from_client)
+        raw = _FINISHED_HEADER + verify_data
+        self.transcript.add(raw)
+        self._write(_HANDSHAKE, raw)
+        if self._tracer is not None:
+            self._trace("send", "finished", len(raw), summarize(Finished(verify_data)))
+
     def send_ccs(self) -> None:
         """Send ChangeCipherSpec and switch to the pending write keys."""
         self._records.change_write()
@@ -525,7 +557,7 @@ class Connection:
         self._handshake_done = True
         self._resumption = resumption
         self.transcript.drop_buffer()
-        self._events.append(HandshakeComplete(resumption))
+        self._events.append(_COMPLETE[resumption])
 
 
 

@@ -34,7 +34,7 @@ from ..errors import (
     ProtocolVersionError,
     RemoteProtocolError,
 )
-from ..messages import Certificate, CertificateVerify, ClientKeyExchange, Finished
+from ..messages import Certificate, CertificateVerify, ClientKeyExchange
 from ..suites import BY_CODE
 
 __all__ = [
@@ -287,7 +287,7 @@ def _send_client_flight(conn, hs: _Handshake, done_raw):
         conn.send_handshake(CertificateVerify(scheme, signature))
         transcript.drop_buffer()
     conn.send_ccs()
-    conn.send_handshake(Finished(conn.verify_data(True)))
+    conn.send_finished(True)
     return ExpectNewTicket(hs) if hs.expect_ticket else ExpectCcs(hs)
 
 
@@ -332,7 +332,7 @@ class ExpectFinished(State):
         conn.check_finished(msg, raw, from_client=False)
         if self.hs.resuming:  # abbreviated handshake: our CCS + Finished come last
             conn.send_ccs()
-            conn.send_handshake(Finished(conn.verify_data(True)))
+            conn.send_finished(True)
         conn._handshake_finished(self.hs)
         return ExpectTraffic()
 

@@ -21,6 +21,10 @@
 #   is renewed, RFC 5077 §3.3], ChangeCipherSpec, Finished - the server speaks first.
 # The ServerHello extensions that never vary are message objects shared read-only by
 # every connection (both handshakes' ServerHellos use them; the codec only reads them).
+# Without ALPN the resumed ServerHello's extension block depends only on which of them
+# are present, so it is encoded by the codec once per combination and the ServerHello is
+# assembled around it (RFC 5246 §7.4.1.3 layout); with ALPN or a tracer the message object
+# goes through the codec as usual.
 from __future__ import annotations
 
 import os
@@ -32,7 +36,6 @@ from ..messages import (
     ECPointFormatsExt,
     EncryptThenMacExt,
     ExtendedMasterSecretExt,
-    Finished,
     NewSessionTicket,
     RenegotiationInfoExt,
     ServerHello,
@@ -42,6 +45,10 @@ from ..sessions import SessionState
 from ..suites import BY_CODE
 
 __all__ = ["find_session", "send_resumed_flight"]
+
+_SH_BLOCKS: dict = {}  # (codec, extension flags) -> encoded extensions block, length included
+_SH_FIXED = 4 + 2 + 32 + 1 + 2 + 1  # header, version, random, empty session_id<u8>, suite, compression
+_TLS12_BYTES = b"\x03\x03"
 
 _TLS12 = 0x0303
 _EC_POINT_FORMATS = int(ET.ec_point_formats)
@@ -114,6 +121,25 @@ def find_session(conn, ch, ticket_ext, ems: bool):
     return state, "session_id", b"", False
 
 
+def _extensions(secure_reneg: bool, points: bool, alpn, ems: bool, etm: bool,
+                renew: bool) -> list | None:
+    """The resumed ServerHello's extensions (None for no extensions block)."""
+    extensions = []
+    if secure_reneg:
+        extensions.append(RENEGOTIATION_INFO_EMPTY)
+    if points:
+        extensions.append(POINTS_UNCOMPRESSED)
+    if alpn is not None:
+        extensions.append(ALPNExt([alpn]))  # RFC 7301 §3.1: negotiated per connection
+    if ems:
+        extensions.append(EMS_EXT)
+    if etm:
+        extensions.append(ETM_EXT)
+    if renew:
+        extensions.append(TICKET_ANNOUNCE)
+    return extensions or None
+
+
 def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: bool,
                         exts: dict) -> str:
     """Adopt the found session and send ServerHello [NewSessionTicket] CCS Finished.
@@ -138,29 +164,30 @@ def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: boo
         conn._cache_key = session_id  # removed again if this connection fails
     conn._server_random = server_random = os.urandom(32)
 
-    extensions = []
-    if secure_reneg:
-        extensions.append(RENEGOTIATION_INFO_EMPTY)
-    if suite.kx == "ECDHE" and _EC_POINT_FORMATS in exts:
-        extensions.append(POINTS_UNCOMPRESSED)
-    if alpn is not None:
-        extensions.append(ALPNExt([alpn]))  # RFC 7301 §3.1: negotiated per connection
-    if ems:
-        extensions.append(EMS_EXT)
-    if etm:
-        extensions.append(ETM_EXT)
-    if renew:
-        extensions.append(TICKET_ANNOUNCE)
+    points = suite.kx == "ECDHE" and _EC_POINT_FORMATS in exts
     transcript = conn.transcript
     transcript.start_hash(suite.prf_hash)
     transcript.drop_buffer()  # no CertificateVerify in an abbreviated handshake
     transcript.add(raw)
-    conn.send_handshake(ServerHello(_TLS12, server_random, session_id, suite.code, 0,
-                                    extensions or None))
+    if alpn is None and conn._tracer is None:
+        key = (conn._codec, secure_reneg, points, ems, etm, renew)
+        block = _SH_BLOCKS.get(key)
+        if block is None:
+            hello = ServerHello(_TLS12, bytes(32), b"", 0, 0,
+                                _extensions(secure_reneg, points, None, ems, etm, renew))
+            block = _SH_BLOCKS[key] = conn._codec.encode_handshake(hello)[_SH_FIXED:]
+        length = _SH_FIXED - 4 + len(session_id) + len(block)  # body length, u24
+        conn.send_encoded(b"".join((
+            (0x02000000 | length).to_bytes(4, "big"), _TLS12_BYTES, server_random,
+            len(session_id).to_bytes(1, "big"), session_id, suite.code.to_bytes(2, "big"),
+            b"\x00", block)))
+    else:
+        conn.send_handshake(ServerHello(_TLS12, server_random, session_id, suite.code, 0,
+                                        _extensions(secure_reneg, points, alpn, ems, etm, renew)))
     if renew:
         tickets = config.tickets
         conn.send_handshake(NewSessionTicket(tickets.lifetime_hint, tickets.seal(state_bytes)))
     conn.install_keys()
     conn.send_ccs()
-    conn.send_handshake(Finished(conn.verify_data(False)))
+    conn.send_finished(False)
     return kind

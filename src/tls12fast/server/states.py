@@ -45,7 +45,6 @@ from ..messages import (
     ALPNExt,
     Certificate,
     CertificateRequest,
-    Finished,
     ServerHello,
     ServerHelloDone,
     ServerKeyExchangeDHE,
@@ -319,7 +318,7 @@ class ExpectFinished(State):
         if not self.hs.resuming:
             conn._new_session(self.hs.issue_ticket)  # [NewSessionTicket], RFC 5077 §3.3
             conn.send_ccs()
-            conn.send_handshake(Finished(conn.verify_data(False)))
+            conn.send_finished(False)
         conn._handshake_finished(self.hs)
         return ExpectTraffic()
 
