@@ -12,7 +12,7 @@
 # codec module, record module; what a connection would otherwise look up through the
 # backend on every construction), `_limits` (the max_* values in connection.py's order;
 # configs are not changed after construction) and `suite_codes` (the wire codes of
-# `.suites`, recomputed whenever `.suites` is replaced).
+# `.suites`, set together with it by the `suites` property).
 #
 # DoS limits (the `max_*` keyword-only options, checked by connection.py/record_layer.py;
 # each violation is a fatal alert, docs/side-channels.md and the class docstrings list
@@ -129,13 +129,14 @@ class _Common:
         self.keylog = _keylog(keylog)
 
     @property
-    def suite_codes(self) -> frozenset:
-        """The IANA codes of `.suites` (cached while `.suites` stays the same object)."""
-        suites = self.suites
-        cached = self.__dict__.get("_suite_codes")
-        if cached is None or cached[0] is not suites:
-            cached = self._suite_codes = (suites, frozenset(s.code for s in suites))
-        return cached[1]
+    def suites(self) -> tuple:
+        """The suites.CipherSuite rows in preference order."""
+        return self._suites
+
+    @suites.setter
+    def suites(self, value) -> None:
+        self._suites = tuple(value)
+        self.suite_codes = frozenset(s.code for s in self._suites)
 
 
 class ServerConfig(_Common):

@@ -192,20 +192,12 @@ class Connection:
         try:
             if not data:
                 self._on_eof()
-            elif len(data) <= self._records.one_feed:
-                # The usual case, RecordLayer.records() inlined: one feed, then every
-                # complete record (no generator per call).
-                reader = self._records.reader
-                reader.feed(data)
-                record = reader.next_record()
-                while record is not None:
-                    self._on_record(*record)
-                    if self._read_closed:
-                        break
-                    record = reader.next_record()
+            elif len(data) <= self._records.one_feed:  # the usual case: one feed
+                self._records.reader.feed(data)
+                self._drain()
             else:
-                for content_type, payload in self._records.records(data):
-                    self._on_record(content_type, payload)
+                for _ in self._records.feed_slices(data):
+                    self._drain()
                     if self._read_closed:
                         break
         except TLSError as exc:
@@ -332,22 +324,34 @@ class Connection:
 
     # ------------------------------------------------------------------ receiving
 
-    def _on_record(self, content_type: int, payload) -> None:
-        if content_type == _HANDSHAKE:
-            self._empty_records = 0
-            joiner = self._records.joiner
-            joiner.feed(payload)
-            while not self._read_closed:
-                message = joiner.pop()
-                if message is None:
-                    break
-                self._on_handshake(*message)
-        elif content_type == _APPLICATION_DATA:
-            self._on_application_data(payload)
-        elif content_type == _ALERT:
-            self._on_alert(payload)
-        else:
-            self._on_ccs(payload)
+    def _drain(self) -> None:
+        """Process every complete record in the reader, in order, until it is empty or
+        the connection is closed for reading. Handshake records go to the joiner and each
+        complete message to _on_handshake(), right here (the common case: no call per
+        record)."""
+        records = self._records
+        reader = records.reader
+        joiner = records.joiner
+        record = reader.next_record()
+        while record is not None:
+            content_type, payload = record
+            if content_type == _HANDSHAKE:
+                self._empty_records = 0
+                joiner.feed(payload)
+                while not self._read_closed:
+                    message = joiner.pop()
+                    if message is None:
+                        break
+                    self._on_handshake(*message)
+            elif content_type == _APPLICATION_DATA:
+                self._on_application_data(payload)
+            elif content_type == _ALERT:
+                self._on_alert(payload)
+            else:
+                self._on_ccs(payload)
+            if self._read_closed:
+                return
+            record = reader.next_record()
 
     def _on_handshake(self, msg_type: int, body, raw) -> None:
         state = self._state

@@ -2,13 +2,13 @@
 # HandshakeJoiner from the configured twins, plus the ChangeCipherSpec key switch.
 #
 # How this works:
-# - records() feeds received bytes to the reader, whose buffer holds at most
-#   `max_buffered_input` bytes: input that fits goes in with one feed; larger input is fed
-#   in slices of the free space, draining every complete record between slices, so any
-#   amount of input is accepted and, between calls, at most one partial record (less than
-#   one maximal record, 5 + 2^14 + 2048 bytes, RFC 5246 §6.2.3) stays buffered. Each
-#   (content_type, plaintext) is yielded as soon as it is complete; nothing decrypted is
-#   kept here.
+# - The reader's buffer holds at most `max_buffered_input` bytes: input of at most
+#   `one_feed` bytes goes in with one reader.feed() (Connection.receive_data); larger
+#   input goes through feed_slices(), in slices of the free space, and the connection
+#   drains every complete record between slices, so any amount of input is accepted and,
+#   between calls, at most one partial record (less than one maximal record,
+#   5 + 2^14 + 2048 bytes, RFC 5246 §6.2.3) stays buffered. Nothing decrypted is kept
+#   here.
 # - install_key_block() splits the key block (RFC 5246 §6.3) with the suite's layout
 #   (computed once per suite, key_block_layout()) and builds both directions'
 #   protections as *pending* states; change_write() sends ChangeCipherSpec and then
@@ -60,32 +60,24 @@ class RecordLayer:
         self._pending_write = None
         self.is_server = is_server
 
-    def records(self, data):
-        """Yield (content_type, plaintext) for every complete record in `data`.
+    def feed_slices(self, data):
+        """Feed `data` (more than `one_feed` bytes) to the reader in slices that fit.
+
+        A generator: after each slice it yields, and the caller must drain every complete
+        record from the reader before resuming it (only a partial record may be left).
 
         Raises:
-            TLSError subclasses from the reader (bad header, bad MAC, overflow).
+            TLSError subclasses from the reader (bad header, overflow).
         """
         reader = self.reader
-        total = len(data)
-        if total <= self.one_feed:  # the usual case: one feed, no slicing
-            if total:
-                reader.feed(data)
-            record = reader.next_record()
-            while record is not None:
-                yield record
-                record = reader.next_record()
-            return
         view = memoryview(data).cast("B")
+        total = len(view)
         pos = 0
         while pos < total:
             step = self._max_input - reader.buffered()  # > 0: only a partial record is left
             reader.feed(view[pos:pos + step])
             pos += step
-            record = reader.next_record()
-            while record is not None:
-                yield record
-                record = reader.next_record()
+            yield
 
     @staticmethod
     def key_block_layout(suite) -> tuple:
@@ -150,7 +142,3 @@ class RecordLayer:
     def write(self, content_type: int, data) -> None:
         """Fragment, protect and queue `data`."""
         self.writer.write(content_type, data)
-
-    def take(self) -> bytes:
-        """Everything queued for the peer."""
-        return self.writer.take()
