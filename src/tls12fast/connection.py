@@ -153,8 +153,7 @@ class Connection:
 
     def __init__(self, config):
         self._config = config
-        backend, self._prf, codec, record = connection_twins(config)
-        self._backend = backend
+        _, self._prf, codec, record = connection_twins(config)
         self._codec = codec
         self._decode = codec.decode_handshake
         self._encode = codec.encode_handshake

@@ -41,6 +41,7 @@ NONCE_LEN = 12
 TAG_LEN = 16
 MAX_TICKET_SIZE = 0xFFFF  # RFC 5077 §3.3: opaque ticket<0..2^16-1>
 MIN_TICKET_SIZE = KEY_NAME_LEN + NONCE_LEN + TAG_LEN + 1
+_CIPHERTEXT = KEY_NAME_LEN + NONCE_LEN  # where the AEAD output starts
 MAX_HINT = 7 * 24 * 3600  # the 7-day ceiling RFC 8446 §4.6.1 set for tickets
 MAX_ACCEPT_PERIODS = 1024
 HKDF_SALT = b"tls12fast ticket keys"
@@ -169,30 +170,34 @@ class TicketKeys:
             no longer encrypts, so a fresh ticket should be issued - or None for a bad,
             expired, truncated, oversized or unknown-key ticket. Never raises.
         """
-        if not isinstance(ticket, (bytes, bytearray, memoryview)):
-            return self._reject()
-        try:
-            data = bytes(ticket)
-        except (TypeError, ValueError, BufferError):
-            return self._reject()
+        data = ticket
+        if type(data) is not bytes:  # the codecs hand over bytes; anything else is copied
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                return self._reject()
+            try:
+                data = bytes(data)
+            except (TypeError, ValueError, BufferError):
+                return self._reject()
         if not MIN_TICKET_SIZE <= len(data) <= MAX_TICKET_SIZE:
             return self._reject()
         name = data[:KEY_NAME_LEN]
-        with self._lock:
+        lock = self._lock
+        with lock:
             now = self._clock()
             current = self._current(now)
             key = self._find(name, now)
         if key is None:
             return self._reject()
         try:
-            state = key.aead.decrypt(data[KEY_NAME_LEN:KEY_NAME_LEN + NONCE_LEN],
-                                     data[KEY_NAME_LEN + NONCE_LEN:], name)
+            state = key.aead.decrypt(data[KEY_NAME_LEN:_CIPHERTEXT], data[_CIPHERTEXT:], name)
         except InvalidTag:
             return self._reject()
         renew = key is not current
-        with self._lock:
-            self._stats["accepted"] += 1
-            self._stats["renewed"] += renew
+        with lock:
+            stats = self._stats
+            stats["accepted"] += 1
+            if renew:
+                stats["renewed"] += 1
         return state, renew
 
     def _reject(self) -> None:
