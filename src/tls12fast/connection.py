@@ -11,6 +11,10 @@
 #                           PeerAlertError;
 #     application_data   -> ApplicationData event (only once the handshake is complete).
 #   Everything to send is queued in the record writer; data_to_send() drains it.
+# Cost per connection (a server pays it for every resumed handshake): what does not change
+# per connection comes precomputed from the config (twins, limits); one loop (_drain)
+# dispatches every record on int content types; immutable defaults are class attributes;
+# nothing is built for a tracer unless one is set.
 # Errors: every TLSError raised while processing carries the alert to send (errors.py is
 # the one error -> alert mapping, RFC 5246 §7.2); _fail() queues it as a fatal alert,
 # closes the connection and the exception propagates. Any other exception (a bug or an
@@ -50,7 +54,7 @@ from .record_layer import RecordLayer
 from .trace import TraceEvent, message_name, summarize
 from .transcript import Transcript
 
-__all__ = ["Connection", "State", "connection_twins"]
+__all__ = ["Connection", "State", "connection_twins", "connection_limits"]
 
 MAX_RENEGOTIATION_REQUESTS = 1  # refused with a warning once; fatal after that
 # Wire values as plain ints: an IntEnum attribute lookup costs several times a global.
