@@ -181,24 +181,31 @@ class TicketKeys:
         if not MIN_TICKET_SIZE <= len(data) <= MAX_TICKET_SIZE:
             return self._reject()
         name = data[:KEY_NAME_LEN]
-        lock = self._lock
-        with lock:
+        # One lock region on the success path: the ticket is counted as accepted (and
+        # renewed) before the AEAD check, which runs outside the lock, and the rare tag
+        # failure takes the counts back. stats() may briefly count a ticket that is
+        # about to fail its tag check.
+        with self._lock:
             now = self._clock()
             current = self._current(now)
             key = self._find(name, now)
-        if key is None:
-            return self._reject()
-        try:
-            state = key.aead.decrypt(data[KEY_NAME_LEN:_CIPHERTEXT], data[_CIPHERTEXT:], name)
-        except InvalidTag:
-            return self._reject()
-        renew = key is not current
-        with lock:
+            if key is None:
+                self._stats["rejected"] += 1
+                return None
+            renew = key is not current
             stats = self._stats
             stats["accepted"] += 1
             if renew:
                 stats["renewed"] += 1
-        return state, renew
+        try:
+            return key.aead.decrypt(data[KEY_NAME_LEN:_CIPHERTEXT], data[_CIPHERTEXT:], name), renew
+        except InvalidTag:
+            with self._lock:
+                stats["accepted"] -= 1
+                if renew:
+                    stats["renewed"] -= 1
+                stats["rejected"] += 1
+            return None
 
     def _reject(self) -> None:
         with self._lock:
