@@ -17,6 +17,7 @@ import contextlib
 import os
 import pathlib
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -432,8 +433,9 @@ def _run_s_client(args, data, expect, timeout) -> OpenSSLClientResult:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, stderr=err)
 
         def output() -> bytes:
-            out.seek(0)
-            return out.read()
+            # pread, not seek+read: s_client writes through the same open file description,
+            # so moving its offset would make s_client overwrite what it wrote before.
+            return os.pread(out.fileno(), os.fstat(out.fileno()).st_size, 0)
 
         marker = expect if expect is not None else b"\n---\n"
         try:
@@ -522,20 +524,45 @@ def echo(conn, data: bytes) -> None:
         conn.send(data)
 
 
+class _Outbox:
+    """Socket stand-in for `_feed` that queues output instead of blocking in sendall.
+
+    The serve loop sends it only when the socket is writable and keeps reading meanwhile,
+    so a peer that writes a lot before it reads (s_client piping 100 KB of stdin) cannot
+    deadlock the echo against full TCP buffers in both directions.
+    """
+
+    def __init__(self) -> None:
+        self.pending = bytearray()
+
+    def sendall(self, data: bytes) -> None:
+        self.pending += data
+
+
 def _serve_one(config, sock, handler, view: PeerView) -> None:
     import tls12fast as t
 
     conn = t.ServerConnection(config)
+    outbox = _Outbox()
+    idle = sock.gettimeout()
+    closed = False
     try:
-        while True:
-            data = sock.recv(65536)
-            if _feed(conn, sock, data, view, handler):
-                break
+        while not closed or outbox.pending:
+            readable, writable, _ = select.select([] if closed else [sock],
+                                                  [sock] if outbox.pending else [], [], idle)
+            if not readable and not writable:
+                raise TimeoutError(f"peer idle for {idle} s")
+            if writable:
+                del outbox.pending[:sock.send(outbox.pending)]
+            if readable:
+                closed = _feed(conn, outbox, sock.recv(65536), view, handler)
         with contextlib.suppress(Exception):
             conn.close()
             sock.sendall(conn.data_to_send())
     except Exception as exc:  # recorded for the test to assert on
         view.error = exc
+        with contextlib.suppress(OSError):  # e.g. the fatal alert the failure queued
+            sock.sendall(outbox.pending)
 
 
 class TLS12FastServer:
