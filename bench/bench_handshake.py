@@ -71,13 +71,17 @@ def ffdhe2048_pem(tmp_path_factory) -> str:
 # One handshake per stack. Each factory returns a zero-argument callable doing a handshake.
 
 
-def tls12fast_runner(pki, scenario, backend):
+def tls12fast_runner(pki, scenario, backend, chain_cache=True):
     suite, kind, groups, _ = SCENARIOS[scenario]
     key = t.CertifiedKey.load(str(getattr(pki, f"{kind}_cert")), str(getattr(pki, f"{kind}_key")))
     scfg = t.ServerConfig([key], cipher_suites=[suite], groups=groups, session_cache=None, tickets=None,
                           backend=backend)
     ccfg = t.ClientConfig(cafile=str(pki.ca_file), cipher_suites=[suite], groups=groups,
                           session_store=None, offer_ticket=False, backend=backend)
+    if not chain_cache:  # verify the chain on every handshake, as stdlib ssl does
+        from tls12fast.certs import load_trust_store
+
+        ccfg.trust = load_trust_store(cafile=str(pki.ca_file), cache_size=0)
 
     def run():
         client = t.ClientConnection(ccfg, server_name="localhost")
@@ -190,6 +194,21 @@ def bench_handshake_full(benchmark, pki, ffdhe2048_pem, stack, scenario):
     benchmark.extra_info["scenario"] = f"handshake.full.{scenario}"
     run = make_runner(stack, pki, scenario, ffdhe2048_pem)
     run()  # warm up (and fail loudly before timing if the handshake does not work)
+    benchmark(run)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def bench_handshake_full_no_chain_cache(benchmark, pki, scenario):
+    """The compiled row again with the client's verified-chain cache off (like for like)."""
+    from tls12fast import _speedups
+
+    if _speedups.NO_EXTENSIONS:
+        pytest.skip("COMPILED TWIN DISABLED: TLS12FAST_NO_EXTENSIONS is set")
+    benchmark.group = f"handshake.full.{scenario}"
+    benchmark.extra_info["stack"] = "tls12fast-cython-no-chain-cache"
+    benchmark.extra_info["scenario"] = f"handshake.full.{scenario}"
+    run = tls12fast_runner(pki, scenario, "cython", chain_cache=False)
+    run()
     benchmark(run)
 
 
