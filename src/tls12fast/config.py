@@ -33,7 +33,14 @@ __all__ = ["ServerConfig", "ClientConfig", "InsecureWarning"]
 
 logger = logging.getLogger("tls12fast")
 
-_DEFAULT = object()  # "build the default store"; None means "turned off"
+class _DefaultStore:
+    """Sentinel: "build the default store" (None means "turned off")."""
+
+    def __repr__(self) -> str:
+        return "<a new default store>"
+
+
+_DEFAULT = _DefaultStore()
 CLIENT_AUTH_MODES = ("none", "optional", "required")
 _FFDHE_GROUPS = (NamedGroup.ffdhe2048, NamedGroup.ffdhe3072)
 
