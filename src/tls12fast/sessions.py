@@ -287,22 +287,26 @@ def _parse(cls: type[SessionState], data: bytes) -> SessionState:
             or b"" in chain):
         raise DecodeError("session state field out of range")
     state = _new(SessionState)
-    _set(state, "cipher_suite", suite)
-    _set(state, "master_secret", master_secret)
-    _set(state, "extended_master_secret", bool(flags & _F_EMS))
-    _set(state, "server_name", server_name)
-    _set(state, "alpn_protocol", alpn)
-    _set(state, "peer_chain", tuple(chain))
-    _set(state, "created_at", created)
-    _set(state, "lifetime", lifetime)
-    _set(state, "session_id", session_id)
-    _set(state, "ticket", ticket)
-    _set(state, "ticket_lifetime_hint", hint)
+    _set_suite(state, suite)
+    _set_master_secret(state, master_secret)
+    _set_ems(state, bool(flags & _F_EMS))
+    _set_server_name(state, server_name)
+    _set_alpn(state, alpn)
+    _set_chain(state, tuple(chain))
+    _set_created(state, created)
+    _set_lifetime(state, lifetime)
+    _set_session_id(state, session_id)
+    _set_ticket(state, ticket)
+    _set_hint(state, hint)
     return state
 
 
 _new = object.__new__
-_set = object.__setattr__  # how a frozen dataclass's own __init__ sets its fields
+# The slot descriptors' own setters: what object.__setattr__ (how a frozen dataclass's
+# __init__ sets its fields) ends up calling, minus the attribute lookup by name.
+(_set_suite, _set_master_secret, _set_ems, _set_server_name, _set_alpn, _set_chain,
+ _set_created, _set_lifetime, _set_session_id, _set_ticket, _set_hint) = (
+    SessionState.__dict__[field.name].__set__ for field in dataclasses.fields(SessionState))
 
 
 def _take8(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
