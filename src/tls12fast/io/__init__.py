@@ -7,4 +7,17 @@
 #   aio.py       TLSStream over asyncio streams: open_connection(), start_server()
 from __future__ import annotations
 
+from ..events import ApplicationData, ConnectionClosed
+
 __all__ = ["blocking", "aio"]
+
+
+def absorb(events, plain: bytearray) -> bool:
+    """Append the ApplicationData of `events` to `plain`; True if the peer closed."""
+    closed = False
+    for event in events:
+        if type(event) is ApplicationData:
+            plain += event.data
+        elif type(event) is ConnectionClosed:
+            closed = True
+    return closed

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..events import ApplicationData, ConnectionClosed
+from . import absorb
 from ..errors import TLSError
 
 __all__ = ["TLSStream", "open_connection", "start_server"]
@@ -43,12 +43,7 @@ class TLSStream:
             self._flush()
             raise
         self._flush()
-        for event in events:
-            if type(event) is ApplicationData:
-                self._plain += event.data
-            elif type(event) is ConnectionClosed:
-                self._closed_by_peer = True
-        if not data:
+        if absorb(events, self._plain) or not data:
             self._closed_by_peer = True
         await self.writer.drain()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import time
 
-from ..events import ApplicationData, ConnectionClosed
+from . import absorb
 from ..errors import TLSError
 
 __all__ = ["TLSSocket", "connect", "accept"]
@@ -46,12 +46,7 @@ class TLSSocket:
                 pass
             raise
         self._flush()
-        for event in events:
-            if type(event) is ApplicationData:
-                self._plain += event.data
-            elif type(event) is ConnectionClosed:
-                self._closed_by_peer = True
-        if not data:
+        if absorb(events, self._plain) or not data:
             self._closed_by_peer = True
 
     def handshake(self, timeout: float | None = 10.0) -> None:
