@@ -31,6 +31,7 @@ from .compat_session import SSLSession, decode_cert, suite_tuple
 from .enums import AlertDescription
 from .errors import TLSError
 from .events import ApplicationData, ConnectionClosed, HandshakeComplete
+from .io import take
 from .suites import BY_NAME
 
 __all__ = ["SSLObject"]
@@ -275,13 +276,7 @@ class SSLObject(ssl.SSLObject):
             view[:n] = plain[:n]
             del plain[:n]
             return n
-        if len >= plain.__len__():
-            data = bytes(plain)
-            plain.clear()
-            return data
-        data = bytes(plain[:len])
-        del plain[:len]
-        return data
+        return take(plain, len)
 
     def write(self, data) -> int:
         """Encrypt and queue `data`; returns its length."""

@@ -21,3 +21,14 @@ def absorb(events, plain: bytearray) -> bool:
         elif type(event) is ConnectionClosed:
             closed = True
     return closed
+
+
+def take(plain: bytearray, max_bytes: int) -> bytes:
+    """Remove and return up to `max_bytes` from the front of `plain` (one copy)."""
+    if len(plain) <= max_bytes:  # the usual case: hand over everything
+        data = bytes(plain)
+        plain.clear()
+        return data
+    data = bytes(plain[:max_bytes])
+    del plain[:max_bytes]
+    return data

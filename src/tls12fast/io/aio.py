@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from . import absorb
+from . import absorb, take
 from ..errors import TLSError
 
 __all__ = ["TLSStream", "open_connection", "start_server"]
@@ -61,14 +61,7 @@ class TLSStream:
         """Up to `max_bytes` of application data; b"" once the peer has closed."""
         while not self._plain and not self._closed_by_peer:
             await self._pump()
-        plain = self._plain
-        if len(plain) <= max_bytes:  # the usual case: hand over everything, one copy
-            data = bytes(plain)
-            plain.clear()
-            return data
-        data = bytes(plain[:max_bytes])
-        del plain[:max_bytes]
-        return data
+        return take(self._plain, max_bytes)
 
     async def send(self, data) -> None:
         """Encrypt `data`, write it and wait for the transport to drain."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import time
 
-from . import absorb
+from . import absorb, take
 from ..errors import TLSError
 
 __all__ = ["TLSSocket", "connect", "accept"]
@@ -85,14 +85,7 @@ class TLSSocket:
         """Up to `max_bytes` of application data; b"" once the peer has closed."""
         while not self._plain and not self._closed_by_peer:
             self._pump()
-        plain = self._plain
-        if len(plain) <= max_bytes:  # the usual case: hand over everything, one copy
-            data = bytes(plain)
-            plain.clear()
-            return data
-        data = bytes(plain[:max_bytes])
-        del plain[:max_bytes]
-        return data
+        return take(self._plain, max_bytes)
 
     def close(self) -> None:
         """Send close_notify (best effort) and close the socket."""
