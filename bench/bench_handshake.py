@@ -99,6 +99,27 @@ def tls12fast_runner(pki, scenario, backend, chain_cache=True):
     return run
 
 
+def ssl_handshake(cctx, sctx, session=None):
+    """One stdlib ssl handshake between two SSLObjects over MemoryBIOs; (client, server)."""
+    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost", session=session)
+    server = sctx.wrap_bio(s_in, s_out, server_side=True)
+    done = [False, False]
+    for _ in range(10):
+        for i, (obj, out, peer_in) in enumerate(((client, c_out, s_in), (server, s_out, c_in))):
+            if not done[i]:
+                try:
+                    obj.do_handshake()
+                    done[i] = True
+                except ssl.SSLWantReadError:
+                    pass
+            peer_in.write(out.read())
+        if all(done):
+            break
+    assert all(done)
+    return client, server
+
+
 def ssl_runner(pki, scenario, dh_pem):
     suite, kind, _, openssl_name = SCENARIOS[scenario]
     sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -113,22 +134,8 @@ def ssl_runner(pki, scenario, dh_pem):
         sctx.load_dh_params(dh_pem)
 
     def run():
-        c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-        client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost")
-        server = sctx.wrap_bio(s_in, s_out, server_side=True)
-        done = [False, False]
-        for _ in range(10):
-            for i, (obj, out, peer_in) in enumerate(((client, c_out, s_in), (server, s_out, c_in))):
-                if not done[i]:
-                    try:
-                        obj.do_handshake()
-                        done[i] = True
-                    except ssl.SSLWantReadError:
-                        pass
-                peer_in.write(out.read())
-            if all(done):
-                break
-        assert all(done) and client.cipher() is not None
+        client, _ = ssl_handshake(cctx, sctx)
+        assert client.cipher() is not None
         return client
 
     return run
@@ -269,22 +276,7 @@ def ssl_resume_runner(pki, kind):
             ctx.options |= ssl.OP_NO_TICKET
 
     def handshake(session):
-        c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-        client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost", session=session)
-        server = sctx.wrap_bio(s_in, s_out, server_side=True)
-        done = [False, False]
-        for _ in range(10):
-            for i, (obj, out, peer_in) in enumerate(((client, c_out, s_in), (server, s_out, c_in))):
-                if not done[i]:
-                    try:
-                        obj.do_handshake()
-                        done[i] = True
-                    except ssl.SSLWantReadError:
-                        pass
-                peer_in.write(out.read())
-            if all(done):
-                break
-        assert all(done)
+        client, server = ssl_handshake(cctx, sctx, session)
         # OpenSSL drops a session from the server cache when its connection is freed
         # without close_notify (ssl_clear_bad_session), so the server closes cleanly.
         try:
