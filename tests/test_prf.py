@@ -135,4 +135,41 @@ def test_wrong_types_raise_type_error(twin, args):
 
 
 def test_public_names(twin):
-    assert sorted(twin.prf.__all__) == ["p_hash", "prf"]
+    assert sorted(twin.prf.__all__) == ["KeyedPrf", "p_hash", "prf"]
+
+
+@pytest.mark.parametrize("hash_name", ["sha256", "sha384"])
+def test_keyed_prf_equals_prf_on_every_call(twin, hash_name):
+    # One keyed object serves several labels, seeds and lengths (a connection's master
+    # secret: key block, then both Finished), each call independent of the ones before.
+    rng = random.Random(7627)
+    for _ in range(20):
+        secret = rng.randbytes(rng.randrange(0, 200))
+        keyed = twin.prf.KeyedPrf(secret, hash_name)
+        for label in (b"key expansion", "client finished", b"server finished", b""):
+            seed = rng.randbytes(rng.randrange(0, 100))
+            length = rng.choice([0, 1, 12, 40, 104, 136, 1500])
+            assert keyed(label, seed, length) == twin.prf.prf(secret, label, seed, length, hash_name)
+
+
+def test_keyed_prf_checks_like_prf(twin):
+    with pytest.raises(ConfigurationError):
+        twin.prf.KeyedPrf(b"s", "md5")
+    with pytest.raises(TypeError):
+        twin.prf.KeyedPrf("secret-as-str")
+    keyed = twin.prf.KeyedPrf(b"s")
+    with pytest.raises(ConfigurationError):
+        keyed(b"l", b"x", 65537)
+    with pytest.raises(ConfigurationError):
+        keyed("clé", b"x", 12)
+    with pytest.raises(TypeError):
+        keyed(b"l", None, 12)
+    assert keyed(b"l", b"x", 12) == twin.prf.prf(b"s", b"l", b"x", 12)  # still usable
+
+
+def test_keyed_prf_keeps_its_secret(twin):
+    import pickle
+    keyed = twin.prf.KeyedPrf(b"\x13" * 48)
+    assert "13" not in repr(keyed) and "\\x13" not in repr(keyed)
+    with pytest.raises(TypeError):
+        pickle.dumps(keyed)

@@ -72,3 +72,23 @@ def test_same_outcome_on_any_input(twins, secret, label, seed, length, hash_name
     assert _outcome(compiled.p_hash, hash_name, secret, seed, length) == _outcome(
         pure.p_hash, hash_name, secret, seed, length
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=st.one_of(buffers, anything),
+    calls=st.lists(st.tuples(st.one_of(labels, anything), st.one_of(buffers, anything),
+                             st.one_of(st.integers(-5, 70000), anything)), max_size=4),
+    hash_name=st.one_of(hashes, anything),
+)
+def test_keyed_prf_same_outcome_on_any_input(twins, secret, calls, hash_name):
+    compiled, pure = twins
+    made_c = _outcome(compiled.KeyedPrf, secret, hash_name)
+    made_p = _outcome(pure.KeyedPrf, secret, hash_name)
+    assert made_c[0] == made_p[0]
+    if made_c[0] != "ok":
+        assert made_c == made_p  # the same exception type
+        return
+    keyed_c, keyed_p = made_c[1], made_p[1]
+    for label, seed, length in calls:
+        assert _outcome(keyed_c, label, seed, length) == _outcome(keyed_p, label, seed, length)

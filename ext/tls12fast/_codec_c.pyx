@@ -9,8 +9,8 @@
 #   * decode_handshake() parses from `const unsigned char[::1]` through the length-checked
 #     Cursor readers of _wire.pxd (boundscheck/wraparound are off in release builds), keeps
 #     every wire integer a C int until it goes into its list, creates bytes only for fields
-#     that outlive the call, and calls each messages.py constructor once per object. The
-#     typed field readers/writers (vectors, u8/u16 lists, range checks) are in
+#     that outlive the call, and builds each messages.py object with _make() (see below)
+#     instead of through its generated __init__. The typed field readers/writers (vectors, u8/u16 lists, range checks) are in
 #     _codec_fields.pxd (header-only).
 #   * encode_handshake() writes into one C Writer buffer, patching vector lengths after the
 #     contents (RFC 5246 §4.3), and returns one bytes object.
@@ -20,6 +20,7 @@
 # differential tests (tests/test_codec_differential.py) hold the two twins to that.
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
+from cpython.object cimport PyObject
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy, memmove, memset
 
@@ -31,6 +32,8 @@ from tls12fast._wire cimport (
     Cursor, Writer, cursor, expect_end, raise_decode, raise_local, read_u8, read_u16,
     read_u32, read_vector, skip, sub, w_close, w_free, w_init, w_open, w_u8, w_u16, w_u32,
 )
+
+import dataclasses
 
 from tls12fast.errors import ConfigurationError, DecodeError, IllegalParameter, LocalProtocolError, UnexpectedMessage
 from tls12fast.messages import (
@@ -47,6 +50,92 @@ MAX_HANDSHAKE_SIZE = 65536
 
 cdef unsigned char _EMPTY[1]
 _EMPTY[0] = 0
+
+
+# --------------------------------------------------------------------------- building messages
+#
+# The messages.py classes are slotted dataclasses with no __post_init__, so an instance is
+# fully described by its slot values. _Shape records where each field's slot lives (the
+# member descriptor's offset, in field order) and _make() allocates the object with its
+# type's tp_alloc and stores the fields there - what the generated __init__ does through
+# the descriptors, without a Python frame per message (16 of them per resumed handshake).
+# _Shape checks these assumptions once per class at import.
+
+cdef extern from *:
+    """
+    #include <structmember.h>
+    static PyObject* tls12fast_make(PyObject* cls, const Py_ssize_t* offsets, int n,
+                                    PyObject* const* values) {
+        PyTypeObject* tp = (PyTypeObject*)cls;
+        PyObject* obj = tp->tp_alloc(tp, 0);
+        if (obj == NULL) return NULL;
+        for (int i = 0; i < n; i++) {
+            Py_INCREF(values[i]);
+            *(PyObject**)((char*)obj + offsets[i]) = values[i];
+        }
+        return obj;
+    }
+    static Py_ssize_t tls12fast_member_offset(PyObject* descr) {
+        return ((PyMemberDescrObject*)descr)->d_member->offset;
+    }
+    """
+    object tls12fast_make(object cls, const Py_ssize_t* offsets, int n, PyObject* const* values)
+    Py_ssize_t tls12fast_member_offset(object descr)
+
+cdef type _MEMBER_DESCRIPTOR = type(UnknownExtension.__dict__["ext_type"])
+
+
+cdef class _Shape:
+    cdef object cls
+    cdef Py_ssize_t offsets[6]
+    cdef int n
+
+    def __cinit__(self, cls):
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        if (cls.__slots__ != names or len(names) > 6 or hasattr(cls, "__post_init__")
+                or cls.__new__ is not object.__new__
+                or any(base.__dict__.get("__slots__") != () for base in cls.__mro__[1:-1])):
+            raise ImportError(f"messages.{cls.__name__} is not a plain slotted dataclass")
+        for i, name in enumerate(names):
+            descr = cls.__dict__[name]
+            if type(descr) is not _MEMBER_DESCRIPTOR:
+                raise ImportError(f"messages.{cls.__name__}.{name} is not a slot")
+            self.offsets[i] = tls12fast_member_offset(descr)
+        self.cls, self.n = cls, len(names)
+
+
+cdef inline object _make(_Shape shape, a=None, b=None, c=None, d=None, e=None, f=None):
+    cdef PyObject* values[6]
+    values[0], values[1], values[2] = <PyObject*>a, <PyObject*>b, <PyObject*>c
+    values[3], values[4], values[5] = <PyObject*>d, <PyObject*>e, <PyObject*>f
+    return tls12fast_make(shape.cls, shape.offsets, shape.n, values)
+
+
+cdef _Shape _ALPNExt_SHAPE = _Shape(ALPNExt)
+cdef _Shape _Certificate_SHAPE = _Shape(Certificate)
+cdef _Shape _CertificateRequest_SHAPE = _Shape(CertificateRequest)
+cdef _Shape _CertificateVerify_SHAPE = _Shape(CertificateVerify)
+cdef _Shape _ClientHello_SHAPE = _Shape(ClientHello)
+cdef _Shape _ClientKeyExchange_SHAPE = _Shape(ClientKeyExchange)
+cdef _Shape _ECPointFormatsExt_SHAPE = _Shape(ECPointFormatsExt)
+cdef _Shape _EncryptThenMacExt_SHAPE = _Shape(EncryptThenMacExt)
+cdef _Shape _ExtendedMasterSecretExt_SHAPE = _Shape(ExtendedMasterSecretExt)
+cdef _Shape _Finished_SHAPE = _Shape(Finished)
+cdef _Shape _HelloRequest_SHAPE = _Shape(HelloRequest)
+cdef _Shape _NewSessionTicket_SHAPE = _Shape(NewSessionTicket)
+cdef _Shape _RenegotiationInfoExt_SHAPE = _Shape(RenegotiationInfoExt)
+cdef _Shape _ServerHello_SHAPE = _Shape(ServerHello)
+cdef _Shape _ServerHelloDone_SHAPE = _Shape(ServerHelloDone)
+cdef _Shape _ServerKeyExchangeDHE_SHAPE = _Shape(ServerKeyExchangeDHE)
+cdef _Shape _ServerKeyExchangeECDHE_SHAPE = _Shape(ServerKeyExchangeECDHE)
+cdef _Shape _ServerNameExt_SHAPE = _Shape(ServerNameExt)
+cdef _Shape _SessionTicketExt_SHAPE = _Shape(SessionTicketExt)
+cdef _Shape _SignatureAlgorithmsExt_SHAPE = _Shape(SignatureAlgorithmsExt)
+cdef _Shape _StatusRequestExt_SHAPE = _Shape(StatusRequestExt)
+cdef _Shape _SupportedGroupsExt_SHAPE = _Shape(SupportedGroupsExt)
+cdef _Shape _SupportedVersionsExt_SHAPE = _Shape(SupportedVersionsExt)
+cdef _Shape _UnknownExtension_SHAPE = _Shape(UnknownExtension)
+
 
 
 # --------------------------------------------------------------------------- reassembly
@@ -144,7 +233,7 @@ cdef object _extension(int t, Cursor* d, bint server):
     if t == 0:
         if server:
             expect_empty(d)
-            return ServerNameExt([])
+            return _make(_ServerNameExt_SHAPE, [])
         lst = only_vector(d, 2)
         if lst.len == 0:
             raise_decode("empty server_name list")
@@ -152,16 +241,16 @@ cdef object _extension(int t, Cursor* d, bint server):
         while lst.pos < lst.len:
             name_type = read_u8(&lst)
             names.append((name_type, opaque(&lst, 2, 1)))
-        return ServerNameExt(names)
+        return _make(_ServerNameExt_SHAPE, names)
     if t == 10:
         lst = only_vector(d, 2)
-        return SupportedGroupsExt(u16_list(lst.ptr, lst.len))
+        return _make(_SupportedGroupsExt_SHAPE, u16_list(lst.ptr, lst.len))
     if t == 13:
         lst = only_vector(d, 2)
-        return SignatureAlgorithmsExt(u16_list(lst.ptr, lst.len))
+        return _make(_SignatureAlgorithmsExt_SHAPE, u16_list(lst.ptr, lst.len))
     if t == 11:
         lst = only_vector(d, 1)
-        return ECPointFormatsExt(u8_list(lst.ptr, lst.len))
+        return _make(_ECPointFormatsExt_SHAPE, u8_list(lst.ptr, lst.len))
     if t == 16:
         lst = only_vector(d, 2)
         if lst.len == 0:
@@ -169,32 +258,32 @@ cdef object _extension(int t, Cursor* d, bint server):
         protocols = []
         while lst.pos < lst.len:
             protocols.append(opaque(&lst, 1, 1))
-        return ALPNExt(protocols)
+        return _make(_ALPNExt_SHAPE, protocols)
     if t == 23:
         expect_empty(d)
-        return ExtendedMasterSecretExt()
+        return _make(_ExtendedMasterSecretExt_SHAPE)
     if t == 22:
         expect_empty(d)
-        return EncryptThenMacExt()
+        return _make(_EncryptThenMacExt_SHAPE)
     if t == 35:
         if server:
             expect_empty(d)
-        return SessionTicketExt(bytes_at(d, 0, d.len))
+        return _make(_SessionTicketExt_SHAPE, bytes_at(d, 0, d.len))
     if t == 5:
         if server:
             expect_empty(d)
-        return StatusRequestExt(bytes_at(d, 0, d.len))
+        return _make(_StatusRequestExt_SHAPE, bytes_at(d, 0, d.len))
     if t == 43:
         if server:
             version = read_u16(d)
             expect_end(d)
-            return SupportedVersionsExt([version])
+            return _make(_SupportedVersionsExt_SHAPE, [version])
         lst = only_vector(d, 1)
-        return SupportedVersionsExt(u16_list(lst.ptr, lst.len))
+        return _make(_SupportedVersionsExt_SHAPE, u16_list(lst.ptr, lst.len))
     if t == 0xFF01:
         lst = only_vector(d, 1)
-        return RenegotiationInfoExt(bytes_at(&lst, 0, lst.len))
-    return UnknownExtension(t, bytes_at(d, 0, d.len))
+        return _make(_RenegotiationInfoExt_SHAPE, bytes_at(&lst, 0, lst.len))
+    return _make(_UnknownExtension_SHAPE, t, bytes_at(d, 0, d.len))
 
 
 cdef object _extensions(Cursor* c, bint server):
@@ -237,7 +326,7 @@ cdef object _client_hello(Cursor* c):
     n = read_vector(c, 2, &s)
     suites = u16_list(c.ptr + s, n)
     comp = opaque(c, 1, 1)
-    return ClientHello(version, random, sid, suites, comp, _extensions(c, False))
+    return _make(_ClientHello_SHAPE, version, random, sid, suites, comp, _extensions(c, False))
 
 
 cdef object _server_hello(Cursor* c):
@@ -246,7 +335,7 @@ cdef object _server_hello(Cursor* c):
     sid = _session_id(c)
     cdef int suite = read_u16(c)
     cdef int comp = read_u8(c)
-    return ServerHello(version, random, sid, suite, comp, _extensions(c, True))
+    return _make(_ServerHello_SHAPE, version, random, sid, suite, comp, _extensions(c, True))
 
 
 cdef object _certificate(Cursor* c):
@@ -254,7 +343,7 @@ cdef object _certificate(Cursor* c):
     certs = []
     while lst.pos < lst.len:
         certs.append(opaque(&lst, 3, 1))
-    return Certificate(certs)
+    return _make(_Certificate_SHAPE, certs)
 
 
 cdef object _server_key_exchange(Cursor* c, object kx):
@@ -269,14 +358,14 @@ cdef object _server_key_exchange(Cursor* c, object kx):
         scheme = read_u16(c)
         sig = opaque(c, 2, 0)
         expect_end(c)
-        return ServerKeyExchangeECDHE(group, public, scheme, sig)
+        return _make(_ServerKeyExchangeECDHE_SHAPE, group, public, scheme, sig)
     p = opaque(c, 2, 1)  # RFC 5246 §7.4.3 ServerDHParams
     g = opaque(c, 2, 1)
     ys = opaque(c, 2, 1)
     scheme = read_u16(c)
     sig = opaque(c, 2, 0)
     expect_end(c)
-    return ServerKeyExchangeDHE(p, g, ys, scheme, sig)
+    return _make(_ServerKeyExchangeDHE_SHAPE, p, g, ys, scheme, sig)
 
 
 cdef object _certificate_request(Cursor* c):
@@ -289,7 +378,7 @@ cdef object _certificate_request(Cursor* c):
     authorities = []
     while cas.pos < cas.len:
         authorities.append(opaque(&cas, 2, 1))
-    return CertificateRequest(types, schemes, authorities)
+    return _make(_CertificateRequest_SHAPE, types, schemes, authorities)
 
 
 cdef object _decode(int t, const unsigned char[::1] body, object kx):
@@ -314,23 +403,23 @@ cdef object _decode(int t, const unsigned char[::1] body, object kx):
         else:
             exchange = opaque(&c, 1, 1)
         expect_end(&c)
-        return ClientKeyExchange(kx, exchange)
+        return _make(_ClientKeyExchange_SHAPE, kx, exchange)
     if t == 20:
-        return Finished(bytes_at(&c, 0, c.len))
+        return _make(_Finished_SHAPE, bytes_at(&c, 0, c.len))
     if t == 15:
         scheme = read_u16(&c)
         sig = opaque(&c, 2, 0)
         expect_end(&c)
-        return CertificateVerify(scheme, sig)
+        return _make(_CertificateVerify_SHAPE, scheme, sig)
     if t == 13:
         return _certificate_request(&c)
     if t == 4:
         lifetime = read_u32(&c)
         ticket = opaque(&c, 2, 0)
         expect_end(&c)
-        return NewSessionTicket(lifetime, ticket)
+        return _make(_NewSessionTicket_SHAPE, lifetime, ticket)
     expect_end(&c)
-    return ServerHelloDone() if t == 14 else HelloRequest()
+    return _make(_ServerHelloDone_SHAPE) if t == 14 else _make(_HelloRequest_SHAPE)
 
 
 def decode_handshake(msg_type, body, kx=None):

@@ -13,6 +13,10 @@
 # fetched once at import (EVP_MD_fetch) so no per-call implicit fetch happens. The GIL is
 # released around the loop for long outputs. Every OpenSSL return value is checked; a
 # failure raises InternalError, and the context is freed on every path.
+# KeyedPrf keeps one keyed HMAC_CTX for a secret used several times - a connection's
+# master secret feeds the key expansion and both Finished messages (RFC 5246 §6.3,
+# §7.4.9) - so only its first use pays for HMAC_CTX_new and the key schedule; it never
+# releases the GIL (outputs are short and the context is shared by its calls).
 #
 # Argument checks must match the pure twin exactly (same order: hash, length, label,
 # secret, seed; same exception types), which is why they are written in Python terms.
@@ -28,7 +32,7 @@ import operator
 
 from tls12fast.errors import ConfigurationError, InternalError
 
-__all__ = ["prf", "p_hash"]
+__all__ = ["prf", "p_hash", "KeyedPrf"]
 
 
 # RFC 5246 §5 leaves the output length to the caller; 64 KiB bounds the work per call.
@@ -94,7 +98,8 @@ cdef int _p_hash_loop(HMAC_CTX *ctx, const EVP_MD *md,
     cdef unsigned int n = 0
     cdef size_t done = 0
     cdef int ok = 0
-    # Key once: computes the inner and outer padded key states.
+    # Key once: computes the inner and outer padded key states (key NULL: ctx is keyed
+    # already and restarts from those states).
     if key_len > 0x7FFFFFFF or HMAC_Init_ex(ctx, key, <int>key_len, md, NULL) != 1:
         return 0
     # A(1) = HMAC(secret, label + seed)
@@ -205,3 +210,52 @@ def prf(secret, label, seed, length, hash="sha256"):
     cdef bytes k = _buffer(secret)
     cdef bytes s = _buffer(seed)
     return _p_hash(md, k, l, s, n)
+
+
+cdef class KeyedPrf:
+    """The PRF with its secret fixed: keyed once, then called per label and seed.
+
+    Args:
+        secret: the PRF secret (bytes-like), e.g. a master secret.
+        hash: "sha256" or "sha384".
+
+    Calling it with (label, seed, length) returns prf(secret, label, seed, length, hash)
+    and raises what prf() raises for those arguments.
+    """
+
+    cdef HMAC_CTX *_ctx
+
+    def __cinit__(self, secret, hash="sha256"):
+        cdef const EVP_MD *md = _check_hash(hash)
+        cdef bytes k = _buffer(secret)
+        if PyBytes_GET_SIZE(k) > 0x7FFFFFFF:
+            raise ConfigurationError("PRF secret too long")
+        self._ctx = HMAC_CTX_new()
+        if self._ctx == NULL:
+            raise MemoryError()
+        if HMAC_Init_ex(self._ctx, PyBytes_AS_STRING(k), <int>PyBytes_GET_SIZE(k), md, NULL) != 1:
+            raise InternalError("OpenSSL HMAC failed while keying the PRF")
+
+    def __dealloc__(self):
+        if self._ctx != NULL:
+            HMAC_CTX_free(self._ctx)  # cleanses the key states
+
+    def __call__(self, label, seed, length):
+        cdef Py_ssize_t n = _check_length(length)
+        cdef bytes l = _label(label)
+        cdef bytes s = _buffer(seed)
+        if n == 0:
+            return b""
+        cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
+        if not _p_hash_loop(self._ctx, NULL, NULL, 0,
+                            <const unsigned char *>PyBytes_AS_STRING(l), <size_t>PyBytes_GET_SIZE(l),
+                            <const unsigned char *>PyBytes_AS_STRING(s), <size_t>PyBytes_GET_SIZE(s),
+                            <unsigned char *>PyBytes_AS_STRING(out), <size_t>n):
+            raise InternalError("OpenSSL HMAC failed while computing the PRF")
+        return out
+
+    def __reduce__(self):
+        raise TypeError("KeyedPrf holds a secret and cannot be pickled")
+
+    def __repr__(self):
+        return "<KeyedPrf>"

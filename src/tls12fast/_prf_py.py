@@ -7,6 +7,8 @@
 # The HMAC key schedule (inner/outer padded key states) is computed once per call with
 # hmac.new(); every block then starts from .copy() of that keyed object. `label + seed`
 # is never concatenated: both parts are fed to the HMAC one after the other.
+# KeyedPrf keeps that keyed object for a secret used several times (a connection's master
+# secret: key expansion and both Finished messages, RFC 5246 §6.3, §7.4.9).
 #
 # Argument checks happen up front and in the same order in both twins (hash, length,
 # label, secret, seed), so both raise the same exception type for the same bad input:
@@ -19,7 +21,7 @@ import operator
 
 from .errors import ConfigurationError
 
-__all__ = ["prf", "p_hash"]
+__all__ = ["prf", "p_hash", "KeyedPrf"]
 
 # RFC 5246 §5 leaves the output length to the caller; 64 KiB bounds the work per call.
 MAX_LENGTH = 65536
@@ -56,11 +58,11 @@ def _label(label):
     return _buffer(label)
 
 
-def _p_hash(hash: str, secret, parts: tuple, length: int) -> bytes:
-    """P_hash of `secret` over the concatenation of `parts` (RFC 5246 §5)."""
+def _p_hash(keyed, parts: tuple, length: int) -> bytes:
+    """P_hash over the concatenation of `parts` (RFC 5246 §5); `keyed` is an HMAC object
+    keyed with the secret and never updated."""
     if length == 0:
         return b""
-    keyed = hmac.new(secret, digestmod=hash)
     h = keyed.copy()
     for part in parts:
         h.update(part)
@@ -101,7 +103,7 @@ def p_hash(hash: str, secret, seed, length: int) -> bytes:
     length = _check_length(length)
     secret = _buffer(secret)
     seed = _buffer(seed)
-    return _p_hash(hash, secret, (seed,), length)
+    return _p_hash(hmac.new(secret, digestmod=hash), (seed,), length)
 
 
 def prf(secret, label, seed, length: int, hash: str = "sha256") -> bytes:
@@ -126,4 +128,34 @@ def prf(secret, label, seed, length: int, hash: str = "sha256") -> bytes:
     label = _label(label)
     secret = _buffer(secret)
     seed = _buffer(seed)
-    return _p_hash(hash, secret, (label, seed), length)
+    return _p_hash(hmac.new(secret, digestmod=hash), (label, seed), length)
+
+
+class KeyedPrf:
+    """The PRF with its secret fixed: keyed once, then called per label and seed.
+
+    Args:
+        secret: the PRF secret (bytes-like), e.g. a master secret.
+        hash: "sha256" or "sha384".
+
+    Calling it with (label, seed, length) returns prf(secret, label, seed, length, hash)
+    and raises what prf() raises for those arguments.
+    """
+
+    __slots__ = ("_keyed",)
+
+    def __init__(self, secret, hash: str = "sha256"):
+        hash = _check_hash(hash)
+        self._keyed = hmac.new(_buffer(secret), digestmod=hash)
+
+    def __call__(self, label, seed, length: int) -> bytes:
+        length = _check_length(length)
+        label = _label(label)
+        seed = _buffer(seed)
+        return _p_hash(self._keyed, (label, seed), length)
+
+    def __reduce__(self):
+        raise TypeError("KeyedPrf holds a secret and cannot be pickled")
+
+    def __repr__(self) -> str:
+        return "<KeyedPrf>"

@@ -132,7 +132,7 @@ class _Common:
         self.clock = _callable_or_none("clock", clock) or time.time
         self.backend = _speedups.backend(backend)
         self._twins = (self.backend, self.backend.prf.prf, self.backend.codec,
-                       self.backend.record)
+                       self.backend.record, self.backend.prf.KeyedPrf)
         self.keylog = _keylog(keylog)
 
     @property

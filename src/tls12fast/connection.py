@@ -75,7 +75,7 @@ _COMPLETE = {kind: HandshakeComplete(kind) for kind in ("full", "session_id", "t
 
 
 def connection_twins(config) -> tuple:
-    """(backend, prf function, codec module, record module) for `config`.
+    """(backend, prf function, codec module, record module, KeyedPrf class) for `config`.
 
     Configs built by config.py carry this tuple precomputed (`_twins`); any other object
     with a `backend` attribute (a Backend, a name or None) is resolved here.
@@ -85,7 +85,7 @@ def connection_twins(config) -> tuple:
         backend = config.backend
         if backend is None or isinstance(backend, str):
             backend = _get_backend(backend)
-        twins = (backend, backend.prf.prf, backend.codec, backend.record)
+        twins = (backend, backend.prf.prf, backend.codec, backend.record, backend.prf.KeyedPrf)
     return twins
 
 
@@ -146,6 +146,7 @@ class Connection:
     _server_random = b""
     _session_id = b""
     _master_secret = b""
+    _master_prf = None  # KeyedPrf over the master secret, from install_keys() to completion
     _ems = False
     _etm = False
     _alpn: str | None = None
@@ -157,7 +158,7 @@ class Connection:
 
     def __init__(self, config):
         self._config = config
-        _, self._prf, codec, record = connection_twins(config)
+        _, self._prf, codec, record, self._keyed_prf = connection_twins(config)
         self._codec = codec
         self._decode = codec.decode_handshake
         self._encode = codec.encode_handshake
@@ -534,19 +535,18 @@ class Connection:
             keylog.log("CLIENT_RANDOM", self._client_random, self._master_secret)
         suite = self._suite
         layout = self._records.key_block_layout(suite)
+        # The master secret keys the PRF once for the key block and both Finished.
+        self._master_prf = master_prf = self._keyed_prf(self._master_secret, suite.prf_hash)
         # RFC 5246 §6.3: key_block = PRF(master_secret, "key expansion",
         # server_random + client_random), split into MAC keys, write keys, IVs.
-        block = self._prf(self._master_secret, b"key expansion",
-                          self._server_random + self._client_random, layout[0],
-                          suite.prf_hash)
+        block = master_prf(b"key expansion", self._server_random + self._client_random, layout[0])
         self._records.install_key_block(suite, block, layout, self._etm)
 
     def verify_data(self, from_client: bool) -> bytes:
         """Finished.verify_data over the transcript so far (RFC 5246 §7.4.9)."""
         # verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]
-        return self._prf(self._master_secret,
-                         b"client finished" if from_client else b"server finished",
-                         self.transcript.current_hash(), 12, self._suite.prf_hash)
+        return self._master_prf(b"client finished" if from_client else b"server finished",
+                                self.transcript.current_hash(), 12)
 
     def check_finished(self, msg, raw, from_client: bool) -> None:
         """Check the peer's Finished in constant time, then add it to the transcript.
@@ -563,6 +563,7 @@ class Connection:
         """Mark the handshake done and emit HandshakeComplete."""
         self._handshake_done = True
         self._resumption = resumption
+        self._master_prf = None  # no Finished left to compute: free the keyed HMAC state
         self.transcript.drop_buffer()
         self._events.append(_COMPLETE[resumption])
 
