@@ -1,8 +1,10 @@
 """asyncio HTTPS server throughput: stdlib ssl vs tls12fast.SSLContext, driven by openssl s_time.
 
 How this works: the same asyncio server (reads one HTTP request, writes one small
-HTTP/1.0 response, closes with close_notify) runs in a child process with `ssl=` a
-stdlib ssl.SSLContext or a tls12fast.SSLContext — same certificate, TLS 1.2 only, one
+HTTP/1.0 response, closes with close_notify) runs in three child processes: with `ssl=`
+a stdlib ssl.SSLContext ("stdlib"), a tls12fast.SSLContext ("tls12fast", through
+asyncio's sslproto), and a tls12fast.SSLContext under tls12fast.io.aio.new_event_loop()
+("tls12fast-loop": the same code, with TLSProtocol in place of sslproto) — same certificate, TLS 1.2 only, one
 pinned suite, OP_NO_TICKET on both so `-reuse` measures session-ID resumption. Clients
 are `openssl s_time -www /` processes (separate from the server) on 127.0.0.1 with a
 bounded -time: `-new` is a full handshake per connection, `-reuse` resumes the first
@@ -16,8 +18,8 @@ Reported per server and mode:
   cpu ms   server process CPU (user+sys, /proc) per connection — the fair number on a
            small or busy machine, where the client competes for the same cores;
   reused   share of connections s_time reports as resumed ('r' marks).
-Rounds alternate stdlib/tls12fast and the median round is shown. Ratios are
-tls12fast/stdlib for conn/s and stdlib/tls12fast for CPU (>1 = tls12fast better).
+Each round rotates which server goes first and the median round is shown. Ratios are
+against stdlib: X/stdlib for conn/s and stdlib/X for CPU (>1 = better than stdlib).
 Targets (issue 5): >= 1.2x for -new, >= 2x for -reuse.
 
 Run: python bench/asyncio_server_bench.py [--time 5] [--rounds 3] [--clients 1] [--ecdsa]
@@ -36,9 +38,9 @@ import time
 
 SERVER = r"""
 import asyncio, ssl, sys
-import tls12fast
+import tls12fast, tls12fast.io.aio
 kind, cert, key, port, cipher = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-ctx = (tls12fast.SSLContext if kind == "tls12fast" else ssl.SSLContext)(ssl.PROTOCOL_TLS_SERVER)
+ctx = (ssl.SSLContext if kind == "stdlib" else tls12fast.SSLContext)(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
 ctx.set_ciphers(cipher)
 ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
@@ -60,9 +62,15 @@ async def main():
     async with server:
         await server.serve_forever()
 
-asyncio.run(main())
+# The same server either way; "tls12fast-loop" only swaps the event loop (sslproto -> TLSProtocol).
+factory = tls12fast.io.aio.new_event_loop if kind == "tls12fast-loop" else None
+with asyncio.Runner(loop_factory=factory) as runner:
+    runner.run(main())
 """
 
+# stdlib ssl; tls12fast.SSLContext through asyncio's sslproto; the same with
+# tls12fast.io.aio.new_event_loop() (TLSProtocol in place of sslproto).
+KINDS = ("stdlib", "tls12fast", "tls12fast-loop")
 SUITES = {"rsa": "ECDHE-RSA-AES128-GCM-SHA256", "ecdsa": "ECDHE-ECDSA-AES128-GCM-SHA256"}
 
 
@@ -120,13 +128,14 @@ def main() -> int:
     alg = "ecdsa" if args.ecdsa else "rsa"
     cert, key = (pki.ecdsa_cert, pki.ecdsa_key) if args.ecdsa else (pki.rsa_cert, pki.rsa_key)
     cipher = SUITES[alg]
-    servers = {kind: _start(kind, cert, key, cipher) for kind in ("stdlib", "tls12fast")}
+    servers = {kind: _start(kind, cert, key, cipher) for kind in KINDS}
     runs: dict[tuple[str, str], list[dict]] = {}
     try:
         time.sleep(0.2)
         for rnd in range(args.rounds):
             for mode in ("-new", "-reuse"):
-                for kind in ("stdlib", "tls12fast") if rnd % 2 == 0 else ("tls12fast", "stdlib"):
+                order = KINDS[rnd % len(KINDS):] + KINDS[:rnd % len(KINDS)]  # rotate who goes first
+                for kind in order:
                     print(f"round {rnd + 1}/{args.rounds} {kind} {mode} ...", file=sys.stderr, flush=True)
                     proc, port = servers[kind]
                     runs.setdefault((kind, mode), []).append(
@@ -140,15 +149,14 @@ def main() -> int:
         return statistics.median(r[field] for r in runs[kind, mode])
 
     print(f"{cipher}, TLS 1.2, {args.clients} s_time client(s), -time {args.time}, median of {args.rounds} "
-          f"rounds, {os.cpu_count()} CPUs")
-    print(f"{'':8}{'stdlib conn/s':>14}{'tls12fast':>11}{'ratio':>7}  |{'stdlib cpu ms':>14}{'tls12fast':>11}"
-          f"{'ratio':>7}  |{'reused std/ours':>16}")
+          f"rounds, {os.cpu_count()} CPUs; ratios against stdlib (>1 = better than stdlib)")
+    print(f"{'':8}{'server':>16}{'conn/s':>9}{'ratio':>7}  |{'cpu ms/conn':>12}{'ratio':>7}  |{'reused':>7}")
     for mode in ("-new", "-reuse"):
-        base, ours = median("stdlib", mode, "rate"), median("tls12fast", mode, "rate")
-        bcpu, ocpu = median("stdlib", mode, "cpu_ms"), median("tls12fast", mode, "cpu_ms")
-        reuse = f"{median('stdlib', mode, 'reused'):.0%}/{median('tls12fast', mode, 'reused'):.0%}"
-        print(f"{mode:8}{base:14.1f}{ours:11.1f}{ours / base if base else 0:6.2f}x  |{bcpu:14.3f}{ocpu:11.3f}"
-              f"{bcpu / ocpu if ocpu else 0:6.2f}x  |{reuse:>16}")
+        base, bcpu = median("stdlib", mode, "rate"), median("stdlib", mode, "cpu_ms")
+        for kind in KINDS:
+            rate, cpu = median(kind, mode, "rate"), median(kind, mode, "cpu_ms")
+            print(f"{mode if kind == 'stdlib' else '':8}{kind:>16}{rate:9.1f}{rate / base if base else 0:6.2f}x  |"
+                  f"{cpu:12.3f}{bcpu / cpu if cpu else 0:6.2f}x  |{median(kind, mode, 'reused'):7.0%}")
     return 0
 
 

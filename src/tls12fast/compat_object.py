@@ -114,7 +114,7 @@ class SSLObject(ssl.SSLObject):
         self._incoming, self._outgoing = incoming, outgoing
         self._server_side = server_side
         self._server_hostname = server_hostname
-        self._owner = owner if owner is not None else self
+        self._owner = owner  # the SSLSocket an sni_callback sees (None: this object; no self-cycle)
         self._plain = bytearray()
         self._close_received = self._eof = self._unclean = self._close_sent = False
         self._error: ssl.SSLError | None = None
@@ -195,7 +195,8 @@ class SSLObject(ssl.SSLObject):
         context = self._context
         callback = context.sni_callback
         if callback is not None:
-            result = callback(self._owner, _client_hello_info(message)[0], context)
+            owner = self._owner if self._owner is not None else self
+            result = callback(owner, _client_hello_info(message)[0], context)
             if result is not None:  # an ALERT_DESCRIPTION_* value aborts the handshake
                 alert = AlertDescription(result)
                 self._outgoing.write(bytes((21, 3, 3, 0, 2, 2, alert)))

@@ -7,14 +7,19 @@
 # start_server() runs the handshake for each accepted connection before calling the
 # handler, and closes connections whose handshake fails or times out without letting
 # the error escape into the event loop.
+# For `ssl=` servers and clients written against plain asyncio, new_event_loop() (from
+# aio_loop.py) gives an event loop that runs tls12fast.SSLContext connections without
+# asyncio's sslproto layer.
 from __future__ import annotations
 
 import asyncio
 
 from . import absorb, take
 from ..errors import TLSError
+from .aio_loop import TLSEventLoop, TLSEventLoopPolicy, new_event_loop
 
-__all__ = ["TLSStream", "open_connection", "start_server"]
+__all__ = ["TLSStream", "open_connection", "start_server", "TLSEventLoop", "TLSEventLoopPolicy",
+           "new_event_loop"]
 
 
 class TLSStream:
