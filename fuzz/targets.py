@@ -20,8 +20,8 @@
 # Targets: record (RecordReader.feed in random chunks + next_record, with NullProtection
 # and fixed-key AES-GCM / ChaCha20-Poly1305 / CBC MAC-then-encrypt / CBC encrypt-then-MAC
 # protections), codec (decode_handshake for every msg_type and kx, round trip, and
-# HandshakeJoiner with random fragmentation), session (SessionState.from_bytes, round
-# trip), ticket (TicketKeys.unseal with fixed keys on mutated real tickets), server (a
+# HandshakeJoiner with random fragmentation), session (SessionState.from_bytes through the
+# twin's decode_session_state, round trip), ticket (TicketKeys.unseal with fixed keys on mutated real tickets), server (a
 # ServerConnection fed a valid ClientHello, then arbitrary bytes) and client (a
 # ClientConnection with a fixed client random fed arbitrary server flights; canned
 # flights from a real server answer that exact ClientHello, so signatures verify).
@@ -38,8 +38,8 @@ from unittest import mock
 
 TARGETS = ("record", "codec", "session", "ticket", "server", "client", "client_verify",
            "server_client_auth", "server_resume", "client_resume")  # last four: targets_pki.py
-#: Targets that never touch the twins (sessions.py / tickets.py are pure Python).
-TWIN_INDEPENDENT = ("session", "ticket")
+#: Targets that never touch the twins (tickets.py is pure Python).
+TWIN_INDEPENDENT = ("ticket",)
 
 _PARSE_ERRORS = (ValueError, UnicodeError, struct.error)
 _CHUNKS = (1, 2, 3, 5, 7, 13, 64, 300, 4096, 1 << 20)
@@ -227,7 +227,7 @@ class CodecTarget(_Target):
 
 
 class SessionTarget(_Target):
-    """SessionState.from_bytes; whatever parses must round-trip through to_bytes."""
+    """SessionState.from_bytes with the twin's decoder; what parses must round-trip."""
 
     name = "session"
 
@@ -235,10 +235,11 @@ class SessionTarget(_Target):
         from tls12fast.errors import TLSError
         from tls12fast.sessions import SessionState
 
-        state = SessionState.from_bytes(data)
+        codec = self.twin.codec
+        state = SessionState.from_bytes(data, codec=codec)
         try:
             raw = state.to_bytes()
-            again = SessionState.from_bytes(raw)
+            again = SessionState.from_bytes(raw, codec=codec)
         except TLSError as exc:
             raise RoundTripError(f"parsed SessionState does not round-trip: {exc!r}") from exc
         if again != state or again.to_bytes() != raw:

@@ -14,16 +14,20 @@
 #     _codec_fields.pxd (header-only).
 #   * encode_handshake() writes into one C Writer buffer, patching vector lengths after the
 #     contents (RFC 5246 §4.3), and returns one bytes object.
+#   * decode_session_state() parses SessionState's binary record (sessions.py) with the
+#     header-only parser in _codec_state.pxd; non-bytes input goes through the same
+#     _state_format.as_state_bytes() as in the pure twin (src/tls12fast/_codec_state_py.py).
 #
 # Every check happens in the same order as in the pure twin and raises the same class
 # (DecodeError, IllegalParameter, UnexpectedMessage, LocalProtocolError); the
 # differential tests (tests/test_codec_differential.py) hold the two twins to that.
-from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
 from cpython.object cimport PyObject
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy, memmove, memset
 
+from tls12fast._codec_state cimport state_constants_match, state_decode
 from tls12fast._codec_fields cimport (
     bytes_at, check_uint, data_len, expect_empty, only_vector, opaque, u8_list, u16_list,
     w_data, w_opaque, w_u16_list,
@@ -35,6 +39,8 @@ from tls12fast._wire cimport (
 
 import dataclasses
 
+from tls12fast import _state_format
+from tls12fast._state_format import as_state_bytes
 from tls12fast.errors import ConfigurationError, DecodeError, IllegalParameter, LocalProtocolError, UnexpectedMessage
 from tls12fast.messages import (
     ALPNExt, Certificate, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
@@ -44,7 +50,10 @@ from tls12fast.messages import (
     StatusRequestExt, SupportedGroupsExt, SupportedVersionsExt, UnknownExtension,
 )
 
-__all__ = ["MAX_HANDSHAKE_SIZE", "HandshakeJoiner", "decode_handshake", "encode_handshake"]
+__all__ = [
+    "MAX_HANDSHAKE_SIZE", "HandshakeJoiner", "decode_handshake", "encode_handshake",
+    "decode_session_state",
+]
 
 MAX_HANDSHAKE_SIZE = 65536
 
@@ -449,6 +458,22 @@ def decode_handshake(msg_type, body, kx=None):
     if (t == 12 or t == 16) and not (kx == "ECDHE" or kx == "DHE" or kx == "RSA"):
         raise LocalProtocolError("kx must be 'ECDHE', 'DHE' or 'RSA' for this message")
     return _decode(<int>t, body, kx)
+
+
+def decode_session_state(data):
+    """SessionState's record -> its 11 field values (see the pure twin's docstring).
+
+    Raises:
+        DecodeError: anything but a well-formed, in-range version-1 record.
+    """
+    # bytes (what TicketKeys.unseal returns) is read in place: no buffer acquisition.
+    if type(data) is not bytes:
+        data = as_state_bytes(data)
+    return state_decode(<const unsigned char*>PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+
+
+if not state_constants_match(_state_format):
+    raise ImportError("_codec_state.pxd constants differ from _state_format.py")
 
 
 # --------------------------------------------------------------------------- writing

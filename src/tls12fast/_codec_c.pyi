@@ -8,7 +8,10 @@ from .messages import (
     ServerKeyExchangeECDHE,
 )
 
-__all__ = ["MAX_HANDSHAKE_SIZE", "HandshakeJoiner", "decode_handshake", "encode_handshake"]
+__all__ = [
+    "MAX_HANDSHAKE_SIZE", "HandshakeJoiner", "decode_handshake", "encode_handshake",
+    "decode_session_state",
+]
 
 _HandshakeMessage: TypeAlias = (
     HelloRequest | ClientHello | ServerHello | NewSessionTicket | Certificate
@@ -26,3 +29,7 @@ class HandshakeJoiner:
 
 def decode_handshake(msg_type: int, body: Buffer, kx: str | None = None) -> _HandshakeMessage: ...
 def encode_handshake(msg: _HandshakeMessage) -> bytes: ...
+def decode_session_state(
+    data: Buffer,
+) -> tuple[int, bytes, bool, str | None, bytes | None, tuple[bytes, ...], float, int, bytes,
+           bytes, int]: ...

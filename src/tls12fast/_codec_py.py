@@ -13,12 +13,15 @@
 #     extension types and unknown values inside known lists are kept as raw ints/bytes.
 #   * encode_handshake() is the exact inverse: parse -> encode is byte-exact. Lengths are
 #     written as placeholders and patched afterwards (rustls' LengthPrefixedBuffer).
+#   * decode_session_state() (SessionState's binary record, sessions.py) lives in
+#     _codec_state_py.py and is re-exported here.
 #
 # The compiled twin must check things in the same order and raise the same classes.
 from __future__ import annotations
 
 import struct
 
+from ._codec_state_py import decode_session_state
 from ._codec_wire_py import (
     Reader, check_data, check_uint, expect_empty, only_vector, w_close, w_list, w_opaque, w_open,
     w_u8, w_u16,
@@ -32,7 +35,10 @@ from .messages import (
     StatusRequestExt, SupportedGroupsExt, SupportedVersionsExt, UnknownExtension,
 )
 
-__all__ = ["MAX_HANDSHAKE_SIZE", "HandshakeJoiner", "decode_handshake", "encode_handshake"]
+__all__ = [
+    "MAX_HANDSHAKE_SIZE", "HandshakeJoiner", "decode_handshake", "encode_handshake",
+    "decode_session_state",
+]
 
 MAX_HANDSHAKE_SIZE = 65536
 _U32 = struct.Struct(">I")

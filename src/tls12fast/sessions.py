@@ -5,10 +5,14 @@
 # It leaves the process only as a versioned binary record (`to_bytes`), never as pickle or
 # JSON: one version byte, then every field in a fixed order, each variable field behind a
 # length prefix whose limit comes from the wire format it came from (RFC 5246 / 6066 /
-# 7301 / 5077). `from_bytes` parses that record strictly - every length is checked against
-# what remains, unknown flag bits, trailing bytes and unknown versions are refused - and
-# the only exception it raises is `DecodeError`, so a corrupted ticket or store record
-# always ends in a full handshake.
+# 7301 / 5077); the constants live in _state_format.py. `to_bytes` writes the record here;
+# the parser is in the codec twins (`decode_session_state`: ext/tls12fast/_codec_state.pxd
+# compiled, _codec_state_py.py pure), so a resumption by ticket parses it in C.
+# `from_bytes` calls it. The parse is strict - every length is checked against what
+# remains, unknown flag bits, trailing bytes and unknown versions are refused - and the
+# only exception it raises is `DecodeError`, so a corrupted ticket or store record
+# always ends in a full handshake. The parser also makes the checks
+# __post_init__ would, so `from_bytes` sets the fields without running it again.
 #
 # `MemorySessionCache` is the server's session-ID cache and `ClientSessionStore` the
 # client's per-server store. Both are an OrderedDict used as an LRU (move_to_end on a hit,
@@ -19,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import struct
 import threading
 import time
 from collections import OrderedDict
@@ -27,6 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from . import _codec
+from ._state_format import (
+    F_ALPN as _F_ALPN, F_EMS as _F_EMS, F_SNI as _F_SNI, HEAD as _HEAD, MASTER_SECRET_LEN,
+    MAX_ALPN, MAX_CERT, MAX_CHAIN, MAX_SERVER_NAME, MAX_SESSION_ID, MAX_STATE_SIZE, MAX_TICKET,
+    MAX_U32, STATE_VERSION,
+)
 from .errors import DecodeError, LocalProtocolError
 from .suites import BY_CODE
 
@@ -39,20 +48,6 @@ __all__ = [
     "MAX_STATE_SIZE",
 ]
 
-STATE_VERSION = 1
-MAX_STATE_SIZE = 1 << 20  # far above any real state; bounds what from_bytes will look at
-MASTER_SECRET_LEN = 48  # RFC 5246 §8.1
-MAX_SESSION_ID = 32  # RFC 5246 §7.4.1.2: opaque SessionID<0..32>
-MAX_TICKET = 0xFFFF  # RFC 5077 §3.3: opaque ticket<0..2^16-1>
-MAX_SERVER_NAME = 0xFFFF  # RFC 6066 §3: opaque HostName<1..2^16-1>
-MAX_ALPN = 0xFF  # RFC 7301 §3.1: opaque ProtocolName<1..2^8-1>
-MAX_CERT = 0xFFFFFF  # RFC 5246 §7.4.2: opaque ASN.1Cert<1..2^24-1>
-MAX_CHAIN = 0xFFFF  # certificates in peer_chain
-MAX_U32 = 0xFFFFFFFF
-
-_F_EMS, _F_SNI, _F_ALPN = 1, 2, 4
-_HEAD = struct.Struct(">BHBd3I")  # version, suite, flags, created_at, lifetime, hint, n_certs
-_HEAD_SIZE = _HEAD.size
 _STATS = ("hits", "misses", "stores", "evictions", "expired", "errors")
 
 
@@ -199,132 +194,49 @@ class SessionState:
         return b"".join(parts)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> SessionState:
+    def from_bytes(cls, data: bytes, *, codec=None) -> SessionState:
         """Parse a record made by `to_bytes`.
+
+        Args:
+            data: the record (any bytes-like object).
+            codec: the codec twin module to parse with (e.g. a connection's `_codec`);
+                None means the default twin (the `_codec` facade).
 
         Raises:
             DecodeError: on any malformed, truncated, oversized or unknown-version input
                 (and on input that is not bytes-like); never anything else.
         """
-        if type(data) is not bytes:
+        (suite, master_secret, ems, server_name, alpn, chain, created, lifetime, session_id,
+         ticket, hint) = (_decode if codec is None else codec.decode_session_state)(data)
+        if cls is not SessionState:
             try:
-                with memoryview(data) as view, view.cast("B") as octets:
-                    if len(octets) > MAX_STATE_SIZE:
-                        raise DecodeError("session state too large")
-                    data = octets.tobytes()
-            except (TypeError, ValueError):
-                raise DecodeError("session state is not bytes") from None
-        return _parse(cls, data)
+                return cls(suite, master_secret, ems, server_name, alpn, chain, created,
+                           lifetime, session_id, ticket, hint)
+            except LocalProtocolError:
+                raise DecodeError("session state field out of range") from None
+        # The decoder made every check __post_init__ would, so set the slots directly.
+        state = _new(SessionState)
+        _set_suite(state, suite)
+        _set_master_secret(state, master_secret)
+        _set_ems(state, ems)
+        _set_server_name(state, server_name)
+        _set_alpn(state, alpn)
+        _set_chain(state, chain)
+        _set_created(state, created)
+        _set_lifetime(state, lifetime)
+        _set_session_id(state, session_id)
+        _set_ticket(state, ticket)
+        _set_hint(state, hint)
+        return state
 
 
-def _parse(cls: type[SessionState], data: bytes) -> SessionState:
-    # `data` is immutable bytes, so each field is one slice (one copy, the bytes object
-    # the state keeps) and each length prefix one index; every slice is bounds-checked
-    # first because a short slice would not fail by itself.
-    end = len(data)
-    if end > MAX_STATE_SIZE:
-        raise DecodeError("session state too large")
-    if end <= _HEAD_SIZE:  # the header and at least the first length byte
-        raise DecodeError("session state truncated")
-    version, suite, flags, created, lifetime, hint, n_certs = _HEAD.unpack_from(data)
-    if version != STATE_VERSION:
-        raise DecodeError("unknown session state version")
-    if flags & ~(_F_EMS | _F_SNI | _F_ALPN):
-        raise DecodeError("unknown session state flags")
-    # master_secret<u8>, session_id<u8>, ticket<u16>: the fixed part, read inline.
-    pos = _HEAD_SIZE + 1
-    stop = pos + data[_HEAD_SIZE]
-    if stop >= end:  # room for the next length byte too
-        raise DecodeError("session state truncated")
-    master_secret = data[pos:stop]
-    pos = stop + 1
-    stop = pos + data[stop]
-    if stop + 2 > end:
-        raise DecodeError("session state truncated")
-    session_id = data[pos:stop]
-    pos = stop + 2
-    stop = pos + (data[stop] << 8 | data[stop + 1])
-    if stop > end:
-        raise DecodeError("session state truncated")
-    ticket = data[pos:stop]
-    pos = stop
-    server_name = None
-    if flags & _F_SNI:
-        name, pos = _take16(data, pos, end)
-        try:
-            server_name = name.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DecodeError("session state server_name is not UTF-8") from None
-    alpn = None
-    if flags & _F_ALPN:
-        alpn, pos = _take8(data, pos, end)
-    # Each certificate costs at least 4 bytes, so a huge count fails before looping long.
-    if n_certs > (end - pos) // 4:
-        raise DecodeError("session state truncated")
-    chain = []
-    for _ in range(n_certs):
-        start = pos + 3
-        if start > end:
-            raise DecodeError("session state truncated")
-        pos = start + (data[pos] << 16 | data[pos + 1] << 8 | data[pos + 2])
-        if pos > end:
-            raise DecodeError("session state truncated")
-        chain.append(data[start:pos])
-    if pos != end:
-        raise DecodeError("trailing bytes after session state")
-    if cls is not SessionState:
-        try:
-            return cls(suite, master_secret, bool(flags & _F_EMS), server_name, alpn,
-                       tuple(chain), created, lifetime, session_id, ticket, hint)
-        except LocalProtocolError:
-            raise DecodeError("session state field out of range") from None
-    # What __post_init__ checks that the format above does not already guarantee (every
-    # field has its exact type; suite, ticket, lifetimes and certificate lengths are
-    # within their fixed-width prefixes' ranges): only these.
-    if (len(master_secret) != MASTER_SECRET_LEN or len(session_id) > MAX_SESSION_ID
-            or n_certs > MAX_CHAIN or not math.isfinite(created)
-            or (server_name is not None and not server_name) or (alpn is not None and not alpn)
-            or b"" in chain):
-        raise DecodeError("session state field out of range")
-    state = _new(SessionState)
-    _set_suite(state, suite)
-    _set_master_secret(state, master_secret)
-    _set_ems(state, bool(flags & _F_EMS))
-    _set_server_name(state, server_name)
-    _set_alpn(state, alpn)
-    _set_chain(state, tuple(chain))
-    _set_created(state, created)
-    _set_lifetime(state, lifetime)
-    _set_session_id(state, session_id)
-    _set_ticket(state, ticket)
-    _set_hint(state, hint)
-    return state
-
-
+_decode = _codec.decode_session_state
 _new = object.__new__
 # The slot descriptors' own setters: what object.__setattr__ (how a frozen dataclass's
 # __init__ sets its fields) ends up calling, minus the attribute lookup by name.
 (_set_suite, _set_master_secret, _set_ems, _set_server_name, _set_alpn, _set_chain,
  _set_created, _set_lifetime, _set_session_id, _set_ticket, _set_hint) = (
     SessionState.__dict__[field.name].__set__ for field in dataclasses.fields(SessionState))
-
-
-def _take8(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
-    """The u8-length-prefixed field at `pos` and the position after it."""
-    if pos >= end or pos + 1 + data[pos] > end:
-        raise DecodeError("session state truncated")
-    stop = pos + 1 + data[pos]
-    return data[pos + 1:stop], stop
-
-
-def _take16(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
-    """The u16-length-prefixed field at `pos` and the position after it."""
-    if pos + 2 > end:
-        raise DecodeError("session state truncated")
-    stop = pos + 2 + (data[pos] << 8 | data[pos + 1])
-    if stop > end:
-        raise DecodeError("session state truncated")
-    return data[pos + 2:stop], stop
 
 
 @runtime_checkable

@@ -106,7 +106,7 @@ def find_session(conn, ch, ticket_ext, ems: bool):
         if opened is None:
             return None
         try:
-            state = SessionState.from_bytes(opened[0])
+            state = SessionState.from_bytes(opened[0], codec=conn._codec)
         except DecodeError:
             return None
         if not acceptable(conn, ch, state, ems):
