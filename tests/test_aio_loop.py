@@ -348,3 +348,39 @@ def test_buffered_protocol_app(pki):
         return data
 
     assert run(main()) == b"echo buffered protocol\n"
+
+
+def test_response_and_close_notify_leave_in_one_write(pki):
+    # Corking: app writes wait for the loop's next turn, so write() + close() is one
+    # socket write (one segment) carrying the records and the close_notify alert.
+    raw_writes = []
+
+    async def handler(reader, writer):
+        await reader.readline()
+        raw = writer.transport._tls._transport
+        real_write = raw.write
+
+        def counting_write(data):
+            raw_writes.append(bytes(data))
+            real_write(data)
+
+        raw.write = counting_write
+        writer.write(b"HTTP/1.0 200 OK\r\n\r\n")
+        writer.write(b"body\n")
+        writer.close()
+
+    async def main():
+        server, port = await _serve(handler, pki)
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=client_ctx(pki, ours=False), server_hostname="localhost")
+        writer.write(b"GET\n")
+        data = await reader.read()
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return data
+
+    assert run(main()) == b"HTTP/1.0 200 OK\r\n\r\nbody\n"
+    assert len(raw_writes) == 1
+    records = raw_writes[0]
+    assert records[0] == 23 and records[-31] == 21  # application data first, the alert last

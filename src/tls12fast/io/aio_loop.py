@@ -6,10 +6,13 @@
 # 256 KiB read buffer and shutdown timers - between the socket transport and the app
 # protocol. TLSEventLoop overrides that one method: for a tls12fast.SSLContext it stacks a
 # TLSProtocol on the socket transport instead (any other context still gets sslproto).
-# TLSProtocol feeds received ciphertext to the context's SSLObject, whose "outgoing BIO" is
-# the socket transport's write() itself, so handshake flights and records are written once,
-# straight from the engine. After the handshake the app protocol gets connection_made()
-# with a TLSTransport and decrypted data_received() calls, as with sslproto.
+# TLSProtocol feeds received ciphertext to the context's SSLObject, whose "outgoing BIO" is a
+# plain list (_Pipe): what a callback produces goes to the socket transport in one write at
+# its end. The app's writes are corked until the loop's next turn (or until _CORK_LIMIT
+# bytes wait), so a response written just before close() leaves in one segment with the
+# close_notify - on loopback each send() costs as much as a resumed handshake's crypto.
+# After the handshake the app protocol gets connection_made() with a TLSTransport and
+# decrypted data_received() calls, as with sslproto.
 #
 # Closing (TLSTransport.close): close_notify is sent and the socket closed after its write
 # buffer drains - RFC 5246 §7.2.1 lets the side that closes skip waiting for the peer's
@@ -32,13 +35,22 @@ logger = logging.getLogger("tls12fast.io")
 
 _HANDSHAKE_TIMEOUT = 60.0  # asyncio's default (constants.SSL_HANDSHAKE_TIMEOUT)
 _READ_SIZE = 65536
+_CORK_LIMIT = 65536  # app writes beyond this go out at once (the socket's flow control sees them)
 _HANDSHAKING, _OPEN, _CLOSING, _CLOSED = range(4)
 
 
-class _Outgoing:
-    """The SSLObject's outgoing pipe: write() is the socket transport's write()."""
+class _Pipe:
+    """The SSLObject's outgoing BIO: ciphertext waiting for TLSProtocol._flush()."""
 
-    __slots__ = ("write",)
+    __slots__ = ("chunks", "size")
+
+    def __init__(self):
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self.size += len(data)
 
 
 class TLSProtocol(asyncio.Protocol):
@@ -53,7 +65,8 @@ class TLSProtocol(asyncio.Protocol):
         self._app = app_protocol
         self._waiter = waiter
         self._incoming = ssl.MemoryBIO()
-        self._outgoing = _Outgoing()
+        self._outgoing = _Pipe()
+        self._flush_soon = None  # the scheduled _flush() of corked app writes
         # wrap_bio() here, not in connection_made(): a bad server_hostname raises to the
         # caller of create_connection() as it does with sslproto.
         self._sslobj = context.wrap_bio(self._incoming, self._outgoing, server_side=server_side,
@@ -74,9 +87,9 @@ class TLSProtocol(asyncio.Protocol):
 
     def connection_made(self, transport):
         self._transport = transport
-        self._outgoing.write = transport.write
         self._timer = self._loop.call_later(self._timeout, self._handshake_timed_out)
         self._do_handshake()
+        self._flush()
 
     def data_received(self, data):
         self._incoming.write(data)
@@ -85,6 +98,7 @@ class TLSProtocol(asyncio.Protocol):
         elif self._state == _HANDSHAKING:
             self._do_handshake()
         # _CLOSING: we sent close_notify and are closing; what follows is ignored.
+        self._flush()
 
     def eof_received(self):
         self._incoming.write_eof()
@@ -92,12 +106,17 @@ class TLSProtocol(asyncio.Protocol):
             self._fail(ConnectionResetError("connection closed during the TLS handshake"))
         elif self._state == _OPEN:
             self._read()
+        self._flush()
         return False  # TLS has no half-close: the socket transport closes itself
 
     def connection_lost(self, exc):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._flush_soon is not None:
+            self._flush_soon.cancel()
+            self._flush_soon = None
+        self._outgoing.chunks.clear()
         self._state = _CLOSED
         exc = exc or self._error
         self._wake(exc or ConnectionResetError("connection lost during the TLS handshake"))
@@ -106,7 +125,7 @@ class TLSProtocol(asyncio.Protocol):
             self._app.connection_lost(exc)
         # Drop the references that make cycles (app <-> transports), as sslproto does, so
         # a finished connection is freed by reference counting alone.
-        self._transport = self._outgoing.write = self._app = self.app_transport = None
+        self._transport = self._app = self.app_transport = None
 
     def pause_writing(self):
         self._raw_paused = True
@@ -219,13 +238,36 @@ class TLSProtocol(asyncio.Protocol):
             self._sslobj.unwrap()
         except (ssl.SSLError, OSError):  # SSLWantReadError: we do not wait for the peer's
             pass
+        self._flush()  # corked app data and close_notify: one write
         if self._transport is not None:
             self._transport.close()
 
     def _abort(self, exc):
         self._error = self._error or exc
+        self._outgoing.chunks.clear()
         if self._transport is not None:
             self._transport.abort()
+
+    def _flush(self):
+        """Hand the ciphertext the engine produced to the socket transport, in one write."""
+        if self._flush_soon is not None:
+            self._flush_soon.cancel()
+            self._flush_soon = None
+        pipe = self._outgoing
+        chunks = pipe.chunks
+        if chunks:
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()
+            pipe.size = 0
+            if self._transport is not None:
+                self._transport.write(data)
+
+    def _cork(self):
+        """After an app write: flush on the loop's next turn, or now past _CORK_LIMIT."""
+        if self._outgoing.size >= _CORK_LIMIT:
+            self._flush()
+        elif self._flush_soon is None:
+            self._flush_soon = self._loop.call_soon(self._flush)
 
     def _fail(self, exc: BaseException, abort: bool = False) -> None:
         """A fatal error: report `exc` and close (after flushing the alert the engine
@@ -239,11 +281,11 @@ class TLSProtocol(asyncio.Protocol):
         self._wake(exc)
         if self._state != _CLOSED:
             self._state = _CLOSING
-        if self._transport is not None:
-            if abort:
-                self._transport.abort()
-            else:
-                self._transport.close()
+        if abort:
+            self._abort(None)
+        elif self._transport is not None:
+            self._flush()  # the alert the engine queued
+            self._transport.close()
 
 
 class TLSTransport(asyncio.Transport):
@@ -293,6 +335,8 @@ class TLSTransport(asyncio.Transport):
             tls._sslobj.write(data)
         except (ssl.SSLError, OSError) as exc:
             tls._fail(exc)
+            return
+        tls._cork()
 
     def writelines(self, list_of_data):
         self.write(b"".join(list_of_data))
@@ -331,8 +375,9 @@ class TLSTransport(asyncio.Transport):
         return transport.get_write_buffer_limits() if transport is not None else (0, 0)
 
     def get_write_buffer_size(self):
-        transport = self._tls._transport
-        return transport.get_write_buffer_size() if transport is not None else 0
+        tls = self._tls
+        corked = tls._outgoing.size
+        return corked + (tls._transport.get_write_buffer_size() if tls._transport is not None else 0)
 
 
 class TLSEventLoop(asyncio.SelectorEventLoop):

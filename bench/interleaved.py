@@ -1,0 +1,97 @@
+"""Interleaved handshake timing: tls12fast compiled vs pure vs stdlib ssl, batch by batch.
+
+How this works: pytest-benchmark runs one benchmark after another, so on a shared or busy
+machine a slow minute can land on one stack and not the other, and the ratio of two
+medians taken minutes apart moves by ±15%. Here the same in-memory handshake runners as
+bench_handshake.py (client and server in one thread) take turns: every round runs one
+batch of each stack, in rotating order, and times it with perf_counter. Per stack the
+median of the per-handshake batch means is reported, with ratios against stdlib ssl from
+the same rounds (> 1 = faster than ssl). The run stops after --rounds rounds or
+--max-seconds, whichever comes first.
+
+Usage:
+    python bench/interleaved.py                       # resumed by session ID and by ticket
+    python bench/interleaved.py --scenarios resumed.ticket full.ecdhe_rsa --rounds 60
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_handshake import (  # noqa: E402  (the runners the pytest-benchmark groups use)
+    SCENARIOS,
+    make_pki,
+    ssl_resume_runner,
+    ssl_runner,
+    tls12fast_resume_runner,
+    tls12fast_runner,
+)
+
+STACKS = ("tls12fast-cython", "tls12fast-python", "stdlib-ssl")
+CHOICES = [f"resumed.{k}" for k in ("session_id", "ticket")] + [
+    f"full.{s}" for s in SCENARIOS if s != "dhe_rsa"]  # dhe_rsa needs ssl DH params: see bench_handshake
+
+
+def runners(pki, scenario: str) -> dict:
+    group, name = scenario.split(".")
+    if group == "resumed":
+        return {"tls12fast-cython": tls12fast_resume_runner(pki, name, "cython"),
+                "tls12fast-python": tls12fast_resume_runner(pki, name, "python"),
+                "stdlib-ssl": ssl_resume_runner(pki, name)}
+    return {"tls12fast-cython": tls12fast_runner(pki, name, "cython"),
+            "tls12fast-python": tls12fast_runner(pki, name, "python"),
+            "stdlib-ssl": ssl_runner(pki, name, None)}
+
+
+def measure(run, batch: int) -> float:
+    """Seconds per handshake over one batch."""
+    start = time.perf_counter()
+    for _ in range(batch):
+        run()
+    return (time.perf_counter() - start) / batch
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", nargs="+", default=CHOICES[:2], choices=CHOICES)
+    parser.add_argument("--rounds", type=int, default=40, help="batches per stack (at most)")
+    parser.add_argument("--batch", type=int, default=0,
+                        help="handshakes per batch (default: about 20 ms of work)")
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit per scenario")
+    args = parser.parse_args()
+
+    pki = make_pki(tempfile.mkdtemp(prefix="tls12fast-interleaved-"))
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; median of per-batch means; "
+          "x = rate relative to stdlib ssl in the same rounds")
+    for scenario in args.scenarios:
+        runs = runners(pki, scenario)
+        for run in runs.values():  # warm up (caches, first-use key setup)
+            measure(run, 20)
+        batch = {name: args.batch or max(5, int(0.02 / measure(run, 10))) for name, run in runs.items()}
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        deadline = time.monotonic() + args.max_seconds
+        for rnd in range(args.rounds):
+            order = STACKS[rnd % 3:] + STACKS[:rnd % 3]
+            for name in order:
+                gc.collect()
+                times[name].append(measure(runs[name], batch[name]))
+            if time.monotonic() > deadline:
+                break
+        base = statistics.median(times["stdlib-ssl"])
+        rounds = len(times["stdlib-ssl"])
+        cells = []
+        for name in STACKS:
+            median = statistics.median(times[name])
+            cells.append(f"{name} {median * 1e6:8.1f} µs ({base / median:4.2f}x)")
+        print(f"{scenario:22} {rounds:3} rounds | " + " | ".join(cells))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
