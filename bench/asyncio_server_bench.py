@@ -22,7 +22,10 @@ Each round rotates which server goes first and the median round is shown. Ratios
 against stdlib: X/stdlib for conn/s and stdlib/X for CPU (>1 = better than stdlib).
 Targets (issue 5): >= 1.2x for -new, >= 2x for -reuse.
 
-Run: python bench/asyncio_server_bench.py [--time 5] [--rounds 3] [--clients 1] [--ecdsa]
+--floor N adds the floor: the same server without TLS, N sequential plain-TCP connections
+making the same request (server CPU per connection is what any TLS server adds to).
+
+Run: python bench/asyncio_server_bench.py [--time 5] [--rounds 3] [--clients 1] [--ecdsa] [--floor 20000]
 """
 from __future__ import annotations
 
@@ -45,6 +48,8 @@ ctx.load_cert_chain(cert, key)
 ctx.set_ciphers(cipher)
 ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
 ctx.options |= ssl.OP_NO_TICKET  # s_time -reuse measures session-ID resumption
+if kind == "plain-tcp":  # the floor: the same server without TLS
+    ctx = None
 BODY = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
 
 async def handle(reader, writer):
@@ -71,6 +76,16 @@ with asyncio.Runner(loop_factory=factory) as runner:
 # stdlib ssl; tls12fast.SSLContext through asyncio's sslproto; the same with
 # tls12fast.io.aio.new_event_loop() (TLSProtocol in place of sslproto).
 KINDS = ("stdlib", "tls12fast", "tls12fast-loop")
+# --floor: a client process making sequential plain-TCP requests like s_time -www's.
+FLOOR_CLIENT = r"""
+import socket, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(count):
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        while s.recv(4096):
+            pass
+"""
 SUITES = {"rsa": "ECDHE-RSA-AES128-GCM-SHA256", "ecdsa": "ECDHE-ECDSA-AES128-GCM-SHA256"}
 
 
@@ -120,6 +135,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median shown)")
     parser.add_argument("--clients", type=int, default=1, help="parallel s_time processes")
     parser.add_argument("--ecdsa", action="store_true", help="ECDSA P-256 certificate and suite")
+    parser.add_argument("--floor", type=int, default=0, metavar="N",
+                        help="also time N plain-TCP connections to the same server without TLS")
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
     from _pki import make_pki
@@ -145,6 +162,18 @@ def main() -> int:
             proc.terminate()
             proc.wait(10)
 
+    if args.floor:
+        proc, port = _start("plain-tcp", cert, key, cipher)
+        try:
+            cpu0, t0 = _cpu_seconds(proc.pid), time.perf_counter()
+            subprocess.run([sys.executable, "-c", FLOOR_CLIENT, str(port), str(args.floor)],
+                           check=True, timeout=args.floor * 0.05 + 60)
+            floor_ms = (_cpu_seconds(proc.pid) - cpu0) / args.floor * 1000
+            floor_rate = args.floor / (time.perf_counter() - t0)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
     def median(kind, mode, field):
         return statistics.median(r[field] for r in runs[kind, mode])
 
@@ -157,6 +186,9 @@ def main() -> int:
             rate, cpu = median(kind, mode, "rate"), median(kind, mode, "cpu_ms")
             print(f"{mode if kind == 'stdlib' else '':8}{kind:>16}{rate:9.1f}{rate / base if base else 0:6.2f}x  |"
                   f"{cpu:12.3f}{bcpu / cpu if cpu else 0:6.2f}x  |{median(kind, mode, 'reused'):7.0%}")
+    if args.floor:
+        print(f"floor: the same asyncio server without TLS, {args.floor} sequential connections from a "
+              f"Python client: {floor_rate:.0f} conn/s, server CPU {floor_ms:.3f} ms/conn")
     return 0
 
 
