@@ -132,29 +132,20 @@ class Connection:
     version = "TLSv1.2"
     is_server = False
 
-    # Immutable per-connection defaults live on the class (an instance attribute replaces
-    # one on first assignment), so a new connection only stores what it must.
-    _read_closed = False
-    _write_closed = False
-    _handshake_done = False
-    _warnings = 0
-    _empty_records = 0
-    _renegotiations = 0
-    # Negotiated parameters, filled in by the states.
-    _suite = None
-    _client_random = b""
-    _server_random = b""
-    _session_id = b""
-    _master_secret = b""
-    _master_prf = None  # KeyedPrf over the master secret, from install_keys() to completion
-    _ems = False
-    _etm = False
-    _alpn: str | None = None
-    _server_name: str | None = None
-    _peer_certificates: list | None = None  # x509.Certificate objects, parsed lazily
-    _peer_chain: tuple = ()  # the peer's chain as received, DER
-    _resumption: str | None = None
-    _session = None
+    # Slots: the engine reads and writes these on every message, and slot access is the
+    # fastest attribute access CPython has (LOAD_ATTR_SLOT). The __dict__ slot stays empty
+    # unless someone adds an attribute of their own (subclasses, tests patching a method).
+    __slots__ = (
+        "__dict__", "__weakref__", "_config", "_prf", "_keyed_prf", "_codec", "_decode", "_encode",
+        "_max_extensions", "_max_chain_length", "_max_warnings", "_max_empty_records",
+        "_records", "_write", "_take", "_tracer", "transcript", "_state", "_events",
+        "_read_closed", "_write_closed", "_handshake_done", "_warnings", "_empty_records",
+        "_renegotiations",
+        # Negotiated parameters, filled in by the states.
+        "_suite", "_client_random", "_server_random", "_session_id", "_master_secret",
+        "_master_prf", "_ems", "_etm", "_alpn", "_server_name", "_peer_certificates",
+        "_peer_chain", "_resumption", "_session",
+    )
 
     def __init__(self, config):
         self._config = config
@@ -173,6 +164,16 @@ class Connection:
         self.transcript = Transcript()
         self._state: State = _NO_STATE
         self._events: list = []
+        self._read_closed = self._write_closed = self._handshake_done = False
+        self._warnings = self._empty_records = self._renegotiations = 0
+        self._suite = self._master_prf = self._session = None
+        self._client_random = self._server_random = self._session_id = self._master_secret = b""
+        self._ems = self._etm = False
+        self._alpn: str | None = None
+        self._server_name: str | None = None
+        self._peer_certificates: list | None = None  # x509.Certificate objects, parsed lazily
+        self._peer_chain: tuple = ()  # the peer's chain as received, DER
+        self._resumption: str | None = None
 
     # ------------------------------------------------------------------ public API
 

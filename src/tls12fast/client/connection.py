@@ -109,7 +109,7 @@ class ClientConnection(Connection):
     """
 
     is_server = False
-    _offered_types: frozenset | None = None
+    __slots__ = ("_offered_types", "_drop_on_failure", "_store_key")
 
     def __init__(self, config, server_name: str | None = None, session=None,
                  session_key: str | None = None):

@@ -30,12 +30,13 @@ class ServerConnection(Connection):
     """
 
     is_server = True
-    _cache_key = b""  # the session-ID cache entry this connection owns, if any
-    _session_made_at: float | None = None  # set while the session is still to be built
+    __slots__ = ("_cache_key", "_session_made_at")
 
     def __init__(self, config):
         super().__init__(config)
         self._state = _FIRST_STATE
+        self._cache_key = b""  # the session-ID cache entry this connection owns, if any
+        self._session_made_at: float | None = None  # set while the session is still to be built
 
     def _new_session(self, issue_ticket: bool) -> None:
         """Full handshake, client Finished checked: build the session; send the ticket."""
