@@ -9,8 +9,9 @@
 #   * decode_handshake() parses from `const unsigned char[::1]` through the length-checked
 #     Cursor readers of _wire.pxd (boundscheck/wraparound are off in release builds), keeps
 #     every wire integer a C int until it goes into its list, creates bytes only for fields
-#     that outlive the call, and builds each messages.py object with _make() (see below)
-#     instead of through its generated __init__. The typed field readers/writers (vectors, u8/u16 lists, range checks) are in
+#     that outlive the call, and builds each messages.py object with make()
+#     (_codec_make.pxd) instead of through its generated __init__. The typed field
+#     readers/writers (vectors, u8/u16 lists, range checks) are in
 #     _codec_fields.pxd (header-only).
 #   * encode_handshake() writes into one C Writer buffer, patching vector lengths after the
 #     contents (RFC 5246 §4.3), and returns one bytes object.
@@ -23,11 +24,11 @@
 # differential tests (tests/test_codec_differential.py) hold the two twins to that.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
-from cpython.object cimport PyObject
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy, memmove, memset
 
 from tls12fast._codec_state cimport state_constants_match, state_decode
+from tls12fast._codec_make cimport Shape, make, shape_init
 from tls12fast._codec_fields cimport (
     bytes_at, check_uint, data_len, expect_empty, only_vector, opaque, u8_list, u16_list,
     w_data, w_opaque, w_u16_list,
@@ -36,8 +37,6 @@ from tls12fast._wire cimport (
     Cursor, Writer, cursor, expect_end, raise_decode, raise_local, read_u8, read_u16,
     read_u32, read_vector, skip, sub, w_close, w_free, w_init, w_open, w_u8, w_u16, w_u32,
 )
-
-import dataclasses
 
 from tls12fast import _state_format
 from tls12fast._state_format import as_state_bytes
@@ -61,90 +60,27 @@ cdef unsigned char _EMPTY[1]
 _EMPTY[0] = 0
 
 
-# --------------------------------------------------------------------------- building messages
-#
-# The messages.py classes are slotted dataclasses with no __post_init__, so an instance is
-# fully described by its slot values. _Shape records where each field's slot lives (the
-# member descriptor's offset, in field order) and _make() allocates the object with its
-# type's tp_alloc and stores the fields there - what the generated __init__ does through
-# the descriptors, without a Python frame per message (16 of them per resumed handshake).
-# _Shape checks these assumptions once per class at import.
+# One Shape per messages.py class this twin builds (see _codec_make.pxd), indexed by S_*.
+cdef enum:
+    S_ALPNExt, S_Certificate, S_CertificateRequest, S_CertificateVerify, S_ClientHello,
+    S_ClientKeyExchange, S_ECPointFormatsExt, S_EncryptThenMacExt,
+    S_ExtendedMasterSecretExt, S_Finished, S_HelloRequest, S_NewSessionTicket,
+    S_RenegotiationInfoExt, S_ServerHello, S_ServerHelloDone, S_ServerKeyExchangeDHE,
+    S_ServerKeyExchangeECDHE, S_ServerNameExt, S_SessionTicketExt,
+    S_SignatureAlgorithmsExt, S_StatusRequestExt, S_SupportedGroupsExt,
+    S_SupportedVersionsExt, S_UnknownExtension, _N_SHAPES
 
-cdef extern from *:
-    """
-    #include <structmember.h>
-    static PyObject* tls12fast_make(PyObject* cls, const Py_ssize_t* offsets, int n,
-                                    PyObject* const* values) {
-        PyTypeObject* tp = (PyTypeObject*)cls;
-        PyObject* obj = tp->tp_alloc(tp, 0);
-        if (obj == NULL) return NULL;
-        for (int i = 0; i < n; i++) {
-            Py_INCREF(values[i]);
-            *(PyObject**)((char*)obj + offsets[i]) = values[i];
-        }
-        return obj;
-    }
-    static Py_ssize_t tls12fast_member_offset(PyObject* descr) {
-        return ((PyMemberDescrObject*)descr)->d_member->offset;
-    }
-    """
-    object tls12fast_make(object cls, const Py_ssize_t* offsets, int n, PyObject* const* values)
-    Py_ssize_t tls12fast_member_offset(object descr)
-
-cdef type _MEMBER_DESCRIPTOR = type(UnknownExtension.__dict__["ext_type"])
-
-
-cdef class _Shape:
-    cdef object cls
-    cdef Py_ssize_t offsets[6]
-    cdef int n
-
-    def __cinit__(self, cls):
-        names = tuple(f.name for f in dataclasses.fields(cls))
-        if (cls.__slots__ != names or len(names) > 6 or hasattr(cls, "__post_init__")
-                or cls.__new__ is not object.__new__
-                or any(base.__dict__.get("__slots__") != () for base in cls.__mro__[1:-1])):
-            raise ImportError(f"messages.{cls.__name__} is not a plain slotted dataclass")
-        for i, name in enumerate(names):
-            descr = cls.__dict__[name]
-            if type(descr) is not _MEMBER_DESCRIPTOR:
-                raise ImportError(f"messages.{cls.__name__}.{name} is not a slot")
-            self.offsets[i] = tls12fast_member_offset(descr)
-        self.cls, self.n = cls, len(names)
-
-
-cdef inline object _make(_Shape shape, a=None, b=None, c=None, d=None, e=None, f=None):
-    cdef PyObject* values[6]
-    values[0], values[1], values[2] = <PyObject*>a, <PyObject*>b, <PyObject*>c
-    values[3], values[4], values[5] = <PyObject*>d, <PyObject*>e, <PyObject*>f
-    return tls12fast_make(shape.cls, shape.offsets, shape.n, values)
-
-
-cdef _Shape _ALPNExt_SHAPE = _Shape(ALPNExt)
-cdef _Shape _Certificate_SHAPE = _Shape(Certificate)
-cdef _Shape _CertificateRequest_SHAPE = _Shape(CertificateRequest)
-cdef _Shape _CertificateVerify_SHAPE = _Shape(CertificateVerify)
-cdef _Shape _ClientHello_SHAPE = _Shape(ClientHello)
-cdef _Shape _ClientKeyExchange_SHAPE = _Shape(ClientKeyExchange)
-cdef _Shape _ECPointFormatsExt_SHAPE = _Shape(ECPointFormatsExt)
-cdef _Shape _EncryptThenMacExt_SHAPE = _Shape(EncryptThenMacExt)
-cdef _Shape _ExtendedMasterSecretExt_SHAPE = _Shape(ExtendedMasterSecretExt)
-cdef _Shape _Finished_SHAPE = _Shape(Finished)
-cdef _Shape _HelloRequest_SHAPE = _Shape(HelloRequest)
-cdef _Shape _NewSessionTicket_SHAPE = _Shape(NewSessionTicket)
-cdef _Shape _RenegotiationInfoExt_SHAPE = _Shape(RenegotiationInfoExt)
-cdef _Shape _ServerHello_SHAPE = _Shape(ServerHello)
-cdef _Shape _ServerHelloDone_SHAPE = _Shape(ServerHelloDone)
-cdef _Shape _ServerKeyExchangeDHE_SHAPE = _Shape(ServerKeyExchangeDHE)
-cdef _Shape _ServerKeyExchangeECDHE_SHAPE = _Shape(ServerKeyExchangeECDHE)
-cdef _Shape _ServerNameExt_SHAPE = _Shape(ServerNameExt)
-cdef _Shape _SessionTicketExt_SHAPE = _Shape(SessionTicketExt)
-cdef _Shape _SignatureAlgorithmsExt_SHAPE = _Shape(SignatureAlgorithmsExt)
-cdef _Shape _StatusRequestExt_SHAPE = _Shape(StatusRequestExt)
-cdef _Shape _SupportedGroupsExt_SHAPE = _Shape(SupportedGroupsExt)
-cdef _Shape _SupportedVersionsExt_SHAPE = _Shape(SupportedVersionsExt)
-cdef _Shape _UnknownExtension_SHAPE = _Shape(UnknownExtension)
-
+cdef Shape _SHAPES[_N_SHAPES]
+for _i, _cls in enumerate((
+        ALPNExt, Certificate, CertificateRequest, CertificateVerify, ClientHello,
+        ClientKeyExchange, ECPointFormatsExt, EncryptThenMacExt,
+        ExtendedMasterSecretExt, Finished, HelloRequest, NewSessionTicket,
+        RenegotiationInfoExt, ServerHello, ServerHelloDone, ServerKeyExchangeDHE,
+        ServerKeyExchangeECDHE, ServerNameExt, SessionTicketExt,
+        SignatureAlgorithmsExt, StatusRequestExt, SupportedGroupsExt,
+        SupportedVersionsExt, UnknownExtension)):
+    shape_init(&_SHAPES[_i], _cls)
+del _i, _cls
 
 
 # --------------------------------------------------------------------------- reassembly
@@ -242,7 +178,7 @@ cdef object _extension(int t, Cursor* d, bint server):
     if t == 0:
         if server:
             expect_empty(d)
-            return _make(_ServerNameExt_SHAPE, [])
+            return make(&_SHAPES[S_ServerNameExt], [])
         lst = only_vector(d, 2)
         if lst.len == 0:
             raise_decode("empty server_name list")
@@ -250,16 +186,16 @@ cdef object _extension(int t, Cursor* d, bint server):
         while lst.pos < lst.len:
             name_type = read_u8(&lst)
             names.append((name_type, opaque(&lst, 2, 1)))
-        return _make(_ServerNameExt_SHAPE, names)
+        return make(&_SHAPES[S_ServerNameExt], names)
     if t == 10:
         lst = only_vector(d, 2)
-        return _make(_SupportedGroupsExt_SHAPE, u16_list(lst.ptr, lst.len))
+        return make(&_SHAPES[S_SupportedGroupsExt], u16_list(lst.ptr, lst.len))
     if t == 13:
         lst = only_vector(d, 2)
-        return _make(_SignatureAlgorithmsExt_SHAPE, u16_list(lst.ptr, lst.len))
+        return make(&_SHAPES[S_SignatureAlgorithmsExt], u16_list(lst.ptr, lst.len))
     if t == 11:
         lst = only_vector(d, 1)
-        return _make(_ECPointFormatsExt_SHAPE, u8_list(lst.ptr, lst.len))
+        return make(&_SHAPES[S_ECPointFormatsExt], u8_list(lst.ptr, lst.len))
     if t == 16:
         lst = only_vector(d, 2)
         if lst.len == 0:
@@ -267,32 +203,32 @@ cdef object _extension(int t, Cursor* d, bint server):
         protocols = []
         while lst.pos < lst.len:
             protocols.append(opaque(&lst, 1, 1))
-        return _make(_ALPNExt_SHAPE, protocols)
+        return make(&_SHAPES[S_ALPNExt], protocols)
     if t == 23:
         expect_empty(d)
-        return _make(_ExtendedMasterSecretExt_SHAPE)
+        return make(&_SHAPES[S_ExtendedMasterSecretExt])
     if t == 22:
         expect_empty(d)
-        return _make(_EncryptThenMacExt_SHAPE)
+        return make(&_SHAPES[S_EncryptThenMacExt])
     if t == 35:
         if server:
             expect_empty(d)
-        return _make(_SessionTicketExt_SHAPE, bytes_at(d, 0, d.len))
+        return make(&_SHAPES[S_SessionTicketExt], bytes_at(d, 0, d.len))
     if t == 5:
         if server:
             expect_empty(d)
-        return _make(_StatusRequestExt_SHAPE, bytes_at(d, 0, d.len))
+        return make(&_SHAPES[S_StatusRequestExt], bytes_at(d, 0, d.len))
     if t == 43:
         if server:
             version = read_u16(d)
             expect_end(d)
-            return _make(_SupportedVersionsExt_SHAPE, [version])
+            return make(&_SHAPES[S_SupportedVersionsExt], [version])
         lst = only_vector(d, 1)
-        return _make(_SupportedVersionsExt_SHAPE, u16_list(lst.ptr, lst.len))
+        return make(&_SHAPES[S_SupportedVersionsExt], u16_list(lst.ptr, lst.len))
     if t == 0xFF01:
         lst = only_vector(d, 1)
-        return _make(_RenegotiationInfoExt_SHAPE, bytes_at(&lst, 0, lst.len))
-    return _make(_UnknownExtension_SHAPE, t, bytes_at(d, 0, d.len))
+        return make(&_SHAPES[S_RenegotiationInfoExt], bytes_at(&lst, 0, lst.len))
+    return make(&_SHAPES[S_UnknownExtension], t, bytes_at(d, 0, d.len))
 
 
 cdef object _extensions(Cursor* c, bint server):
@@ -335,7 +271,7 @@ cdef object _client_hello(Cursor* c):
     n = read_vector(c, 2, &s)
     suites = u16_list(c.ptr + s, n)
     comp = opaque(c, 1, 1)
-    return _make(_ClientHello_SHAPE, version, random, sid, suites, comp, _extensions(c, False))
+    return make(&_SHAPES[S_ClientHello], version, random, sid, suites, comp, _extensions(c, False))
 
 
 cdef object _server_hello(Cursor* c):
@@ -344,7 +280,7 @@ cdef object _server_hello(Cursor* c):
     sid = _session_id(c)
     cdef int suite = read_u16(c)
     cdef int comp = read_u8(c)
-    return _make(_ServerHello_SHAPE, version, random, sid, suite, comp, _extensions(c, True))
+    return make(&_SHAPES[S_ServerHello], version, random, sid, suite, comp, _extensions(c, True))
 
 
 cdef object _certificate(Cursor* c):
@@ -352,7 +288,7 @@ cdef object _certificate(Cursor* c):
     certs = []
     while lst.pos < lst.len:
         certs.append(opaque(&lst, 3, 1))
-    return _make(_Certificate_SHAPE, certs)
+    return make(&_SHAPES[S_Certificate], certs)
 
 
 cdef object _server_key_exchange(Cursor* c, object kx):
@@ -367,14 +303,14 @@ cdef object _server_key_exchange(Cursor* c, object kx):
         scheme = read_u16(c)
         sig = opaque(c, 2, 0)
         expect_end(c)
-        return _make(_ServerKeyExchangeECDHE_SHAPE, group, public, scheme, sig)
+        return make(&_SHAPES[S_ServerKeyExchangeECDHE], group, public, scheme, sig)
     p = opaque(c, 2, 1)  # RFC 5246 §7.4.3 ServerDHParams
     g = opaque(c, 2, 1)
     ys = opaque(c, 2, 1)
     scheme = read_u16(c)
     sig = opaque(c, 2, 0)
     expect_end(c)
-    return _make(_ServerKeyExchangeDHE_SHAPE, p, g, ys, scheme, sig)
+    return make(&_SHAPES[S_ServerKeyExchangeDHE], p, g, ys, scheme, sig)
 
 
 cdef object _certificate_request(Cursor* c):
@@ -387,7 +323,7 @@ cdef object _certificate_request(Cursor* c):
     authorities = []
     while cas.pos < cas.len:
         authorities.append(opaque(&cas, 2, 1))
-    return _make(_CertificateRequest_SHAPE, types, schemes, authorities)
+    return make(&_SHAPES[S_CertificateRequest], types, schemes, authorities)
 
 
 cdef object _decode(int t, const unsigned char[::1] body, object kx):
@@ -412,23 +348,23 @@ cdef object _decode(int t, const unsigned char[::1] body, object kx):
         else:
             exchange = opaque(&c, 1, 1)
         expect_end(&c)
-        return _make(_ClientKeyExchange_SHAPE, kx, exchange)
+        return make(&_SHAPES[S_ClientKeyExchange], kx, exchange)
     if t == 20:
-        return _make(_Finished_SHAPE, bytes_at(&c, 0, c.len))
+        return make(&_SHAPES[S_Finished], bytes_at(&c, 0, c.len))
     if t == 15:
         scheme = read_u16(&c)
         sig = opaque(&c, 2, 0)
         expect_end(&c)
-        return _make(_CertificateVerify_SHAPE, scheme, sig)
+        return make(&_SHAPES[S_CertificateVerify], scheme, sig)
     if t == 13:
         return _certificate_request(&c)
     if t == 4:
         lifetime = read_u32(&c)
         ticket = opaque(&c, 2, 0)
         expect_end(&c)
-        return _make(_NewSessionTicket_SHAPE, lifetime, ticket)
+        return make(&_SHAPES[S_NewSessionTicket], lifetime, ticket)
     expect_end(&c)
-    return _make(_ServerHelloDone_SHAPE) if t == 14 else _make(_HelloRequest_SHAPE)
+    return make(&_SHAPES[S_ServerHelloDone]) if t == 14 else make(&_SHAPES[S_HelloRequest])
 
 
 def decode_handshake(msg_type, body, kx=None):
