@@ -149,18 +149,21 @@ class Connection:
 
     def __init__(self, config):
         self._config = config
-        _, self._prf, codec, record, self._keyed_prf = connection_twins(config)
+        try:  # what config.py precomputes
+            twins, limits, self._tracer = config._twins, config._limits, config.tracer
+        except AttributeError:  # any other object with a `backend` attribute
+            twins, limits = connection_twins(config), connection_limits(config)
+            self._tracer = getattr(config, "tracer", None)
+        _, self._prf, codec, record, self._keyed_prf = twins
         self._codec = codec
         self._decode = codec.decode_handshake
         self._encode = codec.encode_handshake
         (max_fragment, max_handshake, max_input, self._max_extensions,
-         self._max_chain_length, self._max_warnings, self._max_empty_records) = (
-            connection_limits(config))
+         self._max_chain_length, self._max_warnings, self._max_empty_records) = limits
         self._records = records = RecordLayer(record, codec, self.is_server, max_fragment,
                                               max_handshake, max_input)
         self._write = records.writer.write
         self._take = records.writer.take
-        self._tracer = getattr(config, "tracer", None)
         self.transcript = Transcript()
         self._state: State = _NO_STATE
         self._events: list = []
