@@ -13,14 +13,22 @@ def _twin_params():
     ]
 
 
+def _compiled() -> _speedups.Backend:
+    if _speedups.NO_EXTENSIONS:
+        pytest.skip("COMPILED TWIN DISABLED: TLS12FAST_NO_EXTENSIONS is set")
+    # Imported lazily: a missing compiled module is a loud ImportError, not a skip.
+    return _speedups.CYTHON or _speedups.Backend("cython")
+
+
 @pytest.fixture(params=_twin_params())
 def twin(request) -> _speedups.Backend:
-    if request.param == "cython":
-        if _speedups.NO_EXTENSIONS:
-            pytest.skip("COMPILED TWIN DISABLED: TLS12FAST_NO_EXTENSIONS is set")
-        # Imported lazily: a missing compiled module is a loud ImportError, not a skip.
-        return _speedups.CYTHON or _speedups.Backend("cython")
-    return _speedups.PYTHON
+    return _compiled() if request.param == "cython" else _speedups.PYTHON
+
+
+@pytest.fixture(scope="session")
+def compiled_and_pure() -> tuple:
+    """(compiled Backend, pure Backend), for the differential tests (compiled == pure)."""
+    return _compiled(), _speedups.PYTHON
 
 
 @pytest.fixture(scope="session")

@@ -174,23 +174,6 @@ def test_transport_api(pki):
 
 
 @pytest.mark.interop
-def test_untrusted_server_fails_open_connection(pki):
-    async def main():
-        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        sctx.load_cert_chain(pki.untrusted_cert, pki.untrusted_key)
-        server = await asyncio.start_server(_echo, "127.0.0.1", 0, ssl=sctx)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            with pytest.raises(ssl.SSLCertVerificationError):
-                await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx(pki), server_hostname="localhost")
-        finally:
-            server.close()
-            await server.wait_closed()
-
-    run(main())
-
-
-@pytest.mark.interop
 def test_truncation_reaches_the_app_as_ssl_eof_error(pki):
     # RFC 5246 §7.2.1: EOF without close_notify is not a clean end of data.
     outcome = asyncio.Event()

@@ -72,7 +72,8 @@ def test_start_tls_upgrade(pki):
 
 
 @pytest.mark.interop
-def test_asyncio_untrusted_raises_cert_error(pki):
+@pytest.mark.parametrize("loop_factory", [None, aio.new_event_loop], ids=["asyncio-loop", "tls12fast-loop"])
+def test_asyncio_untrusted_raises_cert_error(pki, loop_factory):
     async def main():
         sctx = tls12fast.SSLContext(tls12fast.PROTOCOL_TLS_SERVER)
         sctx.load_cert_chain(pki.untrusted_cert, pki.untrusted_key)
@@ -85,7 +86,8 @@ def test_asyncio_untrusted_raises_cert_error(pki):
             server.close()
             await server.wait_closed()
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(main())
 
 
 def test_aio_helpers_and_handshake_timeout(pki):

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tls12fast import _speedups
 from tls12fast.errors import TLSError
 
 pytestmark = pytest.mark.c_extension
@@ -22,11 +21,9 @@ KX = [None, "ECDHE", "DHE", "RSA", "PSK"]
 
 
 @pytest.fixture(scope="module")
-def twins():
-    if _speedups.NO_EXTENSIONS:
-        pytest.skip("COMPILED TWIN DISABLED: TLS12FAST_NO_EXTENSIONS is set")
-    compiled = _speedups.CYTHON or _speedups.Backend("cython")
-    return compiled.codec, _speedups.PYTHON.codec
+def twins(compiled_and_pure):
+    compiled, pure = compiled_and_pure
+    return compiled.codec, pure.codec
 
 
 def _outcome(fn, *args):

@@ -6,17 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tls12fast import _speedups
 
 pytestmark = pytest.mark.c_extension
 
 
 @pytest.fixture(scope="module")
-def twins():
-    if _speedups.NO_EXTENSIONS:
-        pytest.skip("COMPILED TWIN DISABLED: TLS12FAST_NO_EXTENSIONS is set")
-    compiled = _speedups.CYTHON or _speedups.Backend("cython")
-    return compiled.prf, _speedups.PYTHON.prf
+def twins(compiled_and_pure):
+    compiled, pure = compiled_and_pure
+    return compiled.prf, pure.prf
 
 
 def _outcome(fn, *args):

@@ -12,17 +12,14 @@ from tls12fast._state_format import MAX_STATE_SIZE
 from tls12fast.errors import DecodeError, LocalProtocolError
 from tls12fast.sessions import SessionState
 
-MS = bytes(range(48))
+from test_sessions import MS, make_state
+
 NAMES = [f.name for f in dataclasses.fields(SessionState)]
 
 
 def state(**kw):
-    fields = dict(cipher_suite=0xC02F, master_secret=MS, extended_master_secret=True,
-                  server_name="example.com", alpn_protocol=b"h2",
-                  peer_chain=(b"\x30\x82leaf", b"\x30\x82ca"), created_at=1000.5, lifetime=300,
-                  session_id=b"\x01" * 32, ticket=b"T" * 200, ticket_lifetime_hint=7200)
-    fields.update(kw)
-    return SessionState(**fields)
+    # test_sessions.make_state, with a created_at whose fraction must survive the f64.
+    return make_state(**{"created_at": 1000.5, **kw})
 
 
 def values(s):

@@ -9,18 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tls12fast import _speedups
-from tls12fast.sessions import SessionState
+
+from test_sessions import states
 
 pytestmark = pytest.mark.c_extension
 
 
 @pytest.fixture(scope="module")
-def twins():
-    if _speedups.NO_EXTENSIONS:
-        pytest.skip("COMPILED TWIN DISABLED: TLS12FAST_NO_EXTENSIONS is set")
-    compiled = _speedups.CYTHON or _speedups.Backend("cython")
-    return compiled.codec.decode_session_state, _speedups.PYTHON.codec.decode_session_state
+def twins(compiled_and_pure):
+    compiled, pure = compiled_and_pure
+    return compiled.codec.decode_session_state, pure.codec.decode_session_state
 
 
 def _outcome(fn, data):
@@ -39,20 +37,6 @@ def _same(twins, data):
     return a
 
 
-states = st.builds(
-    SessionState,
-    cipher_suite=st.integers(0, 0xFFFF),
-    master_secret=st.binary(min_size=48, max_size=48),
-    extended_master_secret=st.booleans(),
-    server_name=st.none() | st.text(min_size=1, max_size=20),
-    alpn_protocol=st.none() | st.binary(min_size=1, max_size=20),
-    peer_chain=st.lists(st.binary(min_size=1, max_size=40), max_size=3).map(tuple),
-    created_at=st.floats(allow_nan=False, allow_infinity=False),
-    lifetime=st.integers(0, 0xFFFFFFFF),
-    session_id=st.binary(max_size=32),
-    ticket=st.binary(max_size=60),
-    ticket_lifetime_hint=st.integers(0, 0xFFFFFFFF),
-)
 
 
 @settings(max_examples=300, deadline=None)
