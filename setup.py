@@ -1,4 +1,4 @@
-# Builds the compiled twins tls12fast._record_c, _prf_c and _codec_c from ext/tls12fast.
+# Builds the compiled twins tls12fast._record_c, _prf_c, _codec_c and _aead_c from ext/tls12fast.
 #
 # Metadata lives in pyproject.toml. A source build never silently degrades to pure
 # Python: if the compiler, the Python headers or the OpenSSL (libcrypto) headers are
@@ -15,7 +15,7 @@ from setuptools.command.build_ext import build_ext
 
 NO_EXTENSIONS = os.environ.get("TLS12FAST_NO_EXTENSIONS", "") not in ("", "0")
 DEBUG = os.environ.get("TLS12FAST_CYTHON_DEBUG", "") not in ("", "0")
-HOT_MODULES = ("_record_c", "_prf_c", "_codec_c")
+HOT_MODULES = ("_record_c", "_prf_c", "_codec_c", "_aead_c")
 
 DIRECTIVES = {
     "language_level": 3,

@@ -38,5 +38,5 @@ def test_every_exception_is_a_tlserror():
 
 
 def test_twins_export_identical_names(twin):
-    for hot in ("prf", "record", "codec"):
+    for hot in ("prf", "record", "codec", "aead"):
         assert sorted(getattr(twin, hot).__all__) == sorted(getattr(_speedups.PYTHON, hot).__all__)

@@ -21,7 +21,7 @@ if "--out" in args:
     i = args.index("--out")
     out = os.path.abspath(args[i + 1])
     del args[i:i + 2]
-names = args or ["_record_c", "_prf_c", "_codec_c"]
+names = args or ["_record_c", "_prf_c", "_codec_c", "_aead_c"]
 debug = os.environ.get("TLS12FAST_CYTHON_DEBUG", "") not in ("", "0")
 directives = {
     "language_level": 3, "embedsignature": True, "cdivision": True,

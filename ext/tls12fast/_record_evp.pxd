@@ -92,12 +92,13 @@ cdef inline void aead_nonce(uint8_t* nonce, const uint8_t* iv, bint explicit,
 
 
 cdef inline int aead_seal(EVP_CIPHER_CTX* ctx, const uint8_t* nonce, const uint8_t* aad,
-                          const uint8_t* src, int n, uint8_t* out) noexcept nogil:
-    # Writes n ciphertext bytes then the 16-byte tag to out; 1 on success.
+                          const uint8_t* src, int n, uint8_t* out, int aad_len=13) noexcept nogil:
+    # Writes n ciphertext bytes then the 16-byte tag to out; 1 on success. The AAD is a
+    # record's 13 bytes unless aad_len says otherwise (AeadKey: a ticket's key name).
     cdef int outl = 0
     if EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1) != 1:
         return 0
-    if EVP_CipherUpdate(ctx, NULL, &outl, aad, 13) != 1:
+    if EVP_CipherUpdate(ctx, NULL, &outl, aad, aad_len) != 1:
         return 0
     if n and EVP_CipherUpdate(ctx, out, &outl, src, n) != 1:
         return 0
@@ -107,12 +108,12 @@ cdef inline int aead_seal(EVP_CIPHER_CTX* ctx, const uint8_t* nonce, const uint8
 
 
 cdef inline int aead_open(EVP_CIPHER_CTX* ctx, const uint8_t* nonce, const uint8_t* aad,
-                          const uint8_t* src, int n, uint8_t* out) noexcept nogil:
+                          const uint8_t* src, int n, uint8_t* out, int aad_len=13) noexcept nogil:
     # src holds n ciphertext bytes then the tag; 1 if the tag verified.
     cdef int outl = 0
     if EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 0) != 1:
         return 0
-    if EVP_CipherUpdate(ctx, NULL, &outl, aad, 13) != 1:
+    if EVP_CipherUpdate(ctx, NULL, &outl, aad, aad_len) != 1:
         return 0
     if n and EVP_CipherUpdate(ctx, out, &outl, src, n) != 1:
         return 0

@@ -1,9 +1,10 @@
 # Picks the compiled (Cython) or pure-Python twin of each hot module.
 #
-# The three hot modules (_record, _prf, _codec) each exist twice with identical names,
-# behaviour and exceptions: tls12fast._x_c (compiled from ext/tls12fast/_x_c.pyx) and
-# tls12fast._x_py. `backend()` returns a Backend bundling one twin of each; the facades
-# (_record.py, _prf.py, _codec.py) re-export the default one, and configs may pin another
+# The hot modules (_record, _prf, _codec, and _aead for session tickets) each exist twice
+# with identical names, behaviour and exceptions: tls12fast._x_c (compiled from
+# ext/tls12fast/_x_c.pyx) and tls12fast._x_py. `backend()` returns a Backend bundling one
+# twin of each; the facades (_record.py, _prf.py, _codec.py, _aead.py) re-export the
+# default one, and configs may pin another
 # (this is how tests and `tls12fast bench` run both twins in one process).
 #
 #   TLS12FAST_NO_EXTENSIONS=1       always use the pure twins
@@ -15,7 +16,7 @@ import os
 import platform
 from types import ModuleType
 
-HOT_MODULES = ("_record", "_prf", "_codec")
+HOT_MODULES = ("_record", "_prf", "_codec", "_aead")
 
 
 def _env_flag(name: str) -> bool:
@@ -31,7 +32,7 @@ class Backend:
 
     Attributes:
         name: "cython" or "python".
-        record, prf, codec: the twin modules.
+        record, prf, codec, aead: the twin modules.
     """
 
     __slots__ = ("name", "_suffix", "_modules")
@@ -59,6 +60,10 @@ class Backend:
     @property
     def codec(self) -> ModuleType:
         return self._module("_codec")
+
+    @property
+    def aead(self) -> ModuleType:
+        return self._module("_aead")
 
     def load_all(self) -> "Backend":
         for hot in HOT_MODULES:

@@ -27,11 +27,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from . import _aead
 from .errors import ConfigurationError, LocalProtocolError
 
 __all__ = ["TicketKeys", "MAX_TICKET_SIZE", "KEY_NAME_LEN", "NONCE_LEN"]
@@ -55,7 +54,7 @@ class _Key:
     def __init__(self, name: bytes, key: bytes, encrypt_until: float = 0.0,
                  accept_until: float = 0.0, period: int = 0) -> None:
         self.name = name
-        self.aead = AESGCM(key)
+        self.aead = _aead.AeadKey(key)  # one keyed OpenSSL context per key (compiled twin)
         self.encrypt_until = encrypt_until
         self.accept_until = accept_until
         self.period = period
@@ -160,7 +159,7 @@ class TicketKeys:
             key = self._current(self._clock())
             self._stats["issued"] += 1
         nonce = os.urandom(NONCE_LEN)
-        return key.name + nonce + key.aead.encrypt(nonce, bytes(state), key.name)
+        return key.name + nonce + key.aead.seal(nonce, bytes(state), key.name)
 
     def unseal(self, ticket: bytes) -> tuple[bytes, bool] | None:
         """Decrypt a ticket from a ClientHello.
@@ -197,15 +196,15 @@ class TicketKeys:
             stats["accepted"] += 1
             if renew:
                 stats["renewed"] += 1
-        try:
-            return key.aead.decrypt(data[KEY_NAME_LEN:_CIPHERTEXT], data[_CIPHERTEXT:], name), renew
-        except InvalidTag:
-            with self._lock:
-                stats["accepted"] -= 1
-                if renew:
-                    stats["renewed"] -= 1
-                stats["rejected"] += 1
-            return None
+        state = key.aead.open(data[KEY_NAME_LEN:_CIPHERTEXT], data[_CIPHERTEXT:], name)
+        if state is not None:
+            return state, renew
+        with self._lock:
+            stats["accepted"] -= 1
+            if renew:
+                stats["renewed"] -= 1
+            stats["rejected"] += 1
+        return None
 
     def _reject(self) -> None:
         with self._lock:
