@@ -26,11 +26,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .. import _aead
 from ..errors import ConfigurationError, DecodeError, LocalProtocolError
 from ..sessions import MAX_SESSION_ID, SessionState
 
@@ -117,7 +116,7 @@ class RedisSessionCache:
                 raise ConfigurationError("RedisSessionCache secret must be at least 16 bytes")
             key = HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT,
                        info=b"aes-256-gcm").derive(bytes(secret))
-            self._aead = AESGCM(key)
+            self._aead = _aead.AeadKey(key)
 
     def __repr__(self) -> str:
         return (f"RedisSessionCache(prefix={self.prefix!r}, lifetime={self.lifetime}, "
@@ -186,7 +185,7 @@ class RedisSessionCache:
             digest = hashlib.sha256(key.encode() + state).digest()
             return bytes((FORMAT_CHECKSUM,)) + digest + state
         nonce = os.urandom(NONCE_LEN)
-        return bytes((FORMAT_AEAD,)) + nonce + self._aead.encrypt(nonce, state, key.encode())
+        return bytes((FORMAT_AEAD,)) + nonce + self._aead.seal(nonce, bytes(state), key.encode())
 
     def _open(self, key: str, value: object) -> bytes:
         """Verify and unwrap a record; DecodeError on anything unexpected."""
@@ -202,11 +201,10 @@ class RedisSessionCache:
             return state
         if value[0] != FORMAT_AEAD or len(value) < 1 + NONCE_LEN + 16:
             raise DecodeError("session record is not encrypted with a secret")
-        try:
-            return self._aead.decrypt(value[1:1 + NONCE_LEN], value[1 + NONCE_LEN:],
-                                      key.encode())
-        except InvalidTag:
-            raise DecodeError("session record failed authentication") from None
+        state = self._aead.open(value[1:1 + NONCE_LEN], value[1 + NONCE_LEN:], key.encode())
+        if state is None:
+            raise DecodeError("session record failed authentication")
+        return state
 
     def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         # Any exception from the client (redis-py's RedisError family, OSError, or a
