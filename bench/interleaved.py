@@ -1,4 +1,4 @@
-"""Interleaved handshake timing: tls12fast compiled vs pure vs stdlib ssl, batch by batch.
+"""Interleaved handshake timing: tls12fast compiled vs pure vs stdlib ssl vs tlslite-ng, batch by batch.
 
 How this works: pytest-benchmark runs one benchmark after another, so on a shared or busy
 machine a slow minute can land on one stack and not the other, and the ratio of two
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import os
 import statistics
 import sys
@@ -30,24 +31,36 @@ from bench_handshake import (  # noqa: E402  (the runners the pytest-benchmark g
     make_pki,
     ssl_resume_runner,
     ssl_runner,
+    tlslite_resume_runner,
+    tlslite_runner,
     tls12fast_resume_runner,
     tls12fast_runner,
 )
 
-STACKS = ("tls12fast-cython", "tls12fast-python", "stdlib-ssl")
+STACKS = ("tls12fast-cython", "tls12fast-python", "stdlib-ssl", "tlslite-ng")
 CHOICES = [f"resumed.{k}" for k in ("session_id", "ticket")] + [
     f"full.{s}" for s in SCENARIOS if s != "dhe_rsa"]  # dhe_rsa needs ssl DH params: see bench_handshake
 
 
 def runners(pki, scenario: str) -> dict:
+    """The stacks' handshake callables; tlslite-ng only when it is installed."""
     group, name = scenario.split(".")
+    have_tlslite = importlib.util.find_spec("tlslite") is not None
+    if not have_tlslite:
+        print("tlslite-ng not installed: its column is left out", file=sys.stderr)
     if group == "resumed":
-        return {"tls12fast-cython": tls12fast_resume_runner(pki, name, "cython"),
+        made = {"tls12fast-cython": tls12fast_resume_runner(pki, name, "cython"),
                 "tls12fast-python": tls12fast_resume_runner(pki, name, "python"),
                 "stdlib-ssl": ssl_resume_runner(pki, name)}
-    return {"tls12fast-cython": tls12fast_runner(pki, name, "cython"),
-            "tls12fast-python": tls12fast_runner(pki, name, "python"),
-            "stdlib-ssl": ssl_runner(pki, name, None)}
+        if have_tlslite:
+            made["tlslite-ng"] = tlslite_resume_runner(pki, name)
+    else:
+        made = {"tls12fast-cython": tls12fast_runner(pki, name, "cython"),
+                "tls12fast-python": tls12fast_runner(pki, name, "python"),
+                "stdlib-ssl": ssl_runner(pki, name, None)}
+        if have_tlslite:
+            made["tlslite-ng"] = tlslite_runner(pki, name)
+    return made
 
 
 def measure(run, batch: int) -> float:
@@ -77,8 +90,9 @@ def main() -> int:
         batch = {name: args.batch or max(5, int(0.02 / measure(run, 10))) for name, run in runs.items()}
         times: dict[str, list[float]] = {name: [] for name in runs}
         deadline = time.monotonic() + args.max_seconds
+        stacks = [name for name in STACKS if name in runs]
         for rnd in range(args.rounds):
-            order = STACKS[rnd % 3:] + STACKS[:rnd % 3]
+            order = stacks[rnd % len(stacks):] + stacks[:rnd % len(stacks)]
             for name in order:
                 gc.collect()
                 times[name].append(measure(runs[name], batch[name]))
@@ -88,7 +102,7 @@ def main() -> int:
         for label, pick in (("median", statistics.median), ("min", min)):
             base = pick(times["stdlib-ssl"])
             cells = [f"{name} {pick(times[name]) * 1e6:8.1f} µs ({base / pick(times[name]):4.2f}x)"
-                     for name in STACKS]
+                     for name in stacks]
             print(f"{scenario:20} {label:6} of {rounds:3} | " + " | ".join(cells))
     return 0
 
