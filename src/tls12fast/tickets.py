@@ -109,6 +109,11 @@ class TicketKeys:
         self._lifetime_hint = lifetime_hint
         self._clock = clock
         self._lock = threading.Lock()
+        # Set by _current(): the encrypting key, every accepted key by name, and the span
+        # of time in which neither changes, so seal/unseal only call _current() outside it.
+        self._current_key: _Key | None = None
+        self._by_name: dict[bytes, _Key] = {}
+        self._stable_from, self._stable_until = math.inf, -math.inf
         self._stats = dict.fromkeys(("issued", "accepted", "renewed", "rejected", "rotations"), 0)
 
     @classmethod
@@ -156,7 +161,10 @@ class TicketKeys:
                 or len(state) > MAX_TICKET_SIZE - KEY_NAME_LEN - NONCE_LEN - TAG_LEN:
             raise LocalProtocolError("session state does not fit in a ticket")
         with self._lock:
-            key = self._current(self._clock())
+            now = self._clock()
+            if not self._stable_from <= now < self._stable_until:
+                self._current(now)
+            key = self._current_key
             self._stats["issued"] += 1
         nonce = os.urandom(NONCE_LEN)
         return key.name + nonce + key.aead.seal(nonce, bytes(state), key.name)
@@ -186,12 +194,13 @@ class TicketKeys:
         # about to fail its tag check.
         with self._lock:
             now = self._clock()
-            current = self._current(now)
-            key = self._find(name, now)
+            if not self._stable_from <= now < self._stable_until:
+                self._current(now)
+            key = self._by_name.get(name)
             if key is None:
                 self._stats["rejected"] += 1
                 return None
-            renew = key is not current
+            renew = key is not self._current_key
             stats = self._stats
             stats["accepted"] += 1
             if renew:
@@ -211,10 +220,12 @@ class TicketKeys:
             self._stats["rejected"] += 1
         return None
 
-    # Key schedule; both methods are called with self._lock held.
+    # Key schedule, called with self._lock held.
 
-    def _current(self, now: float) -> _Key:
-        """Retire stale keys and return the key that encrypts at `now`."""
+    def _current(self, now: float) -> None:
+        """Retire stale keys, make a new one if the encrypting key is due, and set the
+        fast-path fields (nothing changes again before the oldest key expires or the
+        newest stops encrypting)."""
         if self._keys and now >= self._keys[-1].accept_until:  # the oldest key is last
             self._keys = [k for k in self._keys if now < k.accept_until]
         if not self._keys or now >= self._keys[0].encrypt_until:
@@ -223,13 +234,10 @@ class TicketKeys:
                                       until + self._accept_for))
             del self._keys[self._max_keys:]
             self._stats["rotations"] += 1
-        return self._keys[0]
-
-    def _find(self, name: bytes, now: float) -> _Key | None:
-        for key in self._keys:
-            if key.name == name:
-                return key
-        return None
+        self._current_key = self._keys[0]
+        self._by_name = {key.name: key for key in self._keys}
+        self._stable_from = -math.inf
+        self._stable_until = min(self._keys[0].encrypt_until, self._keys[-1].accept_until)
 
 
 class _SecretTicketKeys(TicketKeys):
@@ -263,7 +271,7 @@ class _SecretTicketKeys(TicketKeys):
                         info=b"period" + (index % 2**64).to_bytes(8, "big")).derive(self._secret)
         return _Key(material[:KEY_NAME_LEN], material[KEY_NAME_LEN:], period=index)
 
-    def _current(self, now: float) -> _Key:
+    def _current(self, now: float) -> None:
         index = math.floor(now / self._period)
         if index != self._index:
             window = range(index - self._accept_periods, index + 1)
@@ -271,7 +279,5 @@ class _SecretTicketKeys(TicketKeys):
             self._by_name = {k.name: k for k in self._by_period.values()}
             self._index = index
             self._stats["rotations"] += 1
-        return self._by_period[index]
-
-    def _find(self, name: bytes, now: float) -> _Key | None:
-        return self._by_name.get(name)
+        self._current_key = self._by_period[index]
+        self._stable_from, self._stable_until = index * self._period, (index + 1) * self._period
