@@ -293,8 +293,6 @@ class SSLSocket(ssl.SSLSocket):
     def selected_npn_protocol(self):
         return None
 
-    def get_channel_binding(self, cb_type="tls-unique"):
-        raise NotImplementedError("tls12fast does not expose channel bindings (tls-unique) yet")
-
-    def verify_client_post_handshake(self):
-        raise NotImplementedError("post-handshake authentication is TLS 1.3 only; tls12fast speaks TLS 1.2")
+    # Refused exactly as SSLObject refuses them.
+    get_channel_binding = SSLObject.get_channel_binding
+    verify_client_post_handshake = SSLObject.verify_client_post_handshake

@@ -113,7 +113,9 @@ class _Common:
 
     def _init_common(self, cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
                      encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock,
-                     limits):
+                     limits: tuple):
+        # `limits`: (max_buffered_input, max_extensions, max_chain_length,
+        # max_warning_alerts, max_empty_records), checked by _init_limits().
         self.cipher_suites = cipher_suites
         self.suites = resolve_suites(cipher_suites)
         self.groups = resolve_groups(groups)
@@ -124,7 +126,7 @@ class _Common:
         self.max_fragment_size = _size("max_fragment_size", max_fragment_size, 512, 16384)
         # Handshake messages have a 24-bit length (RFC 5246 §7.4); the cap bounds memory.
         self.max_handshake_size = _size("max_handshake_size", max_handshake_size, 4096, 2**24 - 1)
-        self._init_limits(**limits)
+        self._init_limits(*limits)
         self._limits = (self.max_fragment_size, self.max_handshake_size, self.max_buffered_input,
                         self.max_extensions, self.max_chain_length, self.max_warning_alerts,
                         self.max_empty_records)
@@ -214,10 +216,8 @@ class ServerConfig(_Common):
         self.certificates = certificates
         self._init_common(cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
                           encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock,
-                          dict(max_buffered_input=max_buffered_input, max_extensions=max_extensions,
-                               max_chain_length=max_chain_length,
-                               max_warning_alerts=max_warning_alerts,
-                               max_empty_records=max_empty_records))
+                          (max_buffered_input, max_extensions, max_chain_length, max_warning_alerts,
+                           max_empty_records))
 
         # Keep only suites some certificate can authenticate (RFC 5246 §7.4.2).
         key_types = {c.key_type for c in certificates}
@@ -299,10 +299,8 @@ class ClientConfig(_Common):
 
         self._init_common(cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
                           encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock,
-                          dict(max_buffered_input=max_buffered_input, max_extensions=max_extensions,
-                               max_chain_length=max_chain_length,
-                               max_warning_alerts=max_warning_alerts,
-                               max_empty_records=max_empty_records))
+                          (max_buffered_input, max_extensions, max_chain_length, max_warning_alerts,
+                           max_empty_records))
         self.verify = bool(verify)
         self.check_hostname = bool(check_hostname)
         if self.check_hostname and not self.verify:
