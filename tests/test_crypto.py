@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from tls12fast import certs, crypto
+from tls12fast import certs, crypto, verify
 from tls12fast.crypto import (
     FFDHE2048_P,
     FFDHE3072_P,
@@ -490,15 +490,15 @@ def test_crypto_reexports_certs():
 
 @pytest.fixture
 def counted(monkeypatch):
-    """Count the verifiers certs.py builds (each one is a full path validation)."""
+    """Count the verifiers verify.py builds (each one is a full path validation)."""
     calls = []
-    real = certs._builder
+    real = verify._builder
 
     def builder(store, now):
         calls.append(now)
         return real(store, now)
 
-    monkeypatch.setattr(certs, "_builder", builder)
+    monkeypatch.setattr(verify, "_builder", builder)
     return calls
 
 
@@ -592,10 +592,10 @@ def test_cache_is_bounded_and_can_be_turned_off(pki, counted):
 
 def test_load_peer_chain_parses_once_per_chain(pki):
     chain = _der_chain(pki.ecdsa_cert)
-    certs._load_chain.cache_clear()
+    verify._load_chain.cache_clear()
     first, key = certs.load_peer_chain(chain)
     again, key2 = certs.load_peer_chain([bytearray(c) for c in chain])  # same bytes, other type
-    assert certs._load_chain.cache_info().hits == 1
+    assert verify._load_chain.cache_info().hits == 1
     assert again == first and again is not first and key2 is key
     assert [c.public_bytes(serialization.Encoding.DER) for c in first] == chain
     assert isinstance(key, ec.EllipticCurvePublicKey)

@@ -27,7 +27,7 @@ def test_fuzz_regression(twin, path):
 
 @pytest.mark.parametrize("action", ["error", "ignore"])
 def test_negative_serial_is_bad_certificate_under_any_warning_filter(twin, action):
-    """certs._parse_chain rejects a serial <= 0 whether or not the warning is an error."""
+    """verify._parse_chain rejects a serial <= 0 whether or not the warning is an error."""
     import warnings
 
     from tls12fast.errors import CertificateError

@@ -1,6 +1,6 @@
 # Public-key cryptography taken from `cryptography`: ephemeral key exchange, handshake
 # signatures and RSA key transport. Certificates, private keys and chain verification
-# live in certs.py (re-exported here, so `crypto.CertifiedKey` etc. also work).
+# live in certs.py and verify.py (re-exported here, so `crypto.CertifiedKey` etc. also work).
 #
 # Key exchange (KeyExchange): one object per handshake holding our ephemeral private key.
 #   ECDHE, RFC 8422 §5.4 / §5.10: x25519 (raw 32-byte keys, RFC 7748) and the NIST curves
