@@ -381,3 +381,28 @@ def test_resumption_through_facade(pki, server_ours):
     assert client.session_reused
     if server_ours:
         assert server.session_reused
+
+
+@pytest.mark.interop
+def test_set_limits_reach_the_connections(pki):
+    # A stdlib client offers more extensions than the limit: decode_error (RFC 5246 §7.2.2).
+    sctx = server_ctx(pki)
+    sctx.set_limits(max_extensions=3, max_chain_length=5)
+    assert sctx.limits == {"max_extensions": 3, "max_chain_length": 5}
+    with pytest.raises(ssl.SSLError, match="DECODE_ERROR|decode_error|more hello extensions"):
+        handshake(client_ctx(pki, ours=False), sctx)
+    sctx.set_limits(max_extensions=64)  # the other limit is kept
+    assert sctx.limits == {"max_extensions": 64, "max_chain_length": 5}
+    client, server, _ = handshake(client_ctx(pki, ours=False), sctx)
+    assert server.version() == "TLSv1.2"
+
+
+def test_set_limits_checks_names_and_ranges():
+    ctx = tls12fast.SSLContext(tls12fast.PROTOCOL_TLS_SERVER)
+    with pytest.raises(TypeError):
+        ctx.set_limits(max_nonsense=1)
+    with pytest.raises(ValueError):
+        ctx.set_limits(max_buffered_input=1024)  # below one maximal record
+    with pytest.raises(ValueError):
+        ctx.set_limits(max_chain_length=True)
+    assert ctx.limits == {}

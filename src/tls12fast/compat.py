@@ -27,6 +27,7 @@ from .client.connection import ClientConnection
 from .compat_errors import map_error
 from .compat_object import SSLObject
 from .compat_session import SSLSession, decode_cert, openssl_name
+from .config import LIMIT_RANGES, check_limits
 from .compat_socket import SSLSocket
 from .errors import ConfigurationError
 from .server.connection import ServerConnection
@@ -166,12 +167,36 @@ class SSLContext(ssl.SSLContext):
         self._counts = dict.fromkeys(_STATS, 0)
         self._session_cache = None
         self._tickets = None
+        self._limits: dict[str, int] = {}
         self._configs: dict[bool, object] = {}
 
     # -- settings --------------------------------------------------------------------
 
     def _changed(self) -> None:
         self._configs = {}
+
+    def set_limits(self, **limits) -> None:
+        """tls12fast's per-connection limits for connections made from now on (ssl has
+        no such settings): max_buffered_input, max_handshake_size, max_fragment_size,
+        max_extensions, max_chain_length, max_warning_alerts, max_empty_records, with the
+        meanings and ranges of ServerConfig/ClientConfig. Names not given keep their value.
+
+        Raises:
+            TypeError: an unknown name.
+            ValueError: a value out of range (tls12fast.ConfigurationError).
+        """
+        unknown = set(limits) - set(LIMIT_RANGES)
+        if unknown:
+            raise TypeError(f"unknown limit {sorted(unknown)[0]!r}; known: {', '.join(LIMIT_RANGES)}")
+        merged = {**self._limits, **check_limits(limits)}
+        with self._lock:
+            self._limits = merged
+            self._changed()
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """The limits set with set_limits() (others have the config defaults)."""
+        return dict(self._limits)
 
     def load_cert_chain(self, certfile, keyfile=None, password=None):
         """Load a PEM chain (leaf first) and its private key (RSA or ECDSA)."""
@@ -473,7 +498,7 @@ class SSLContext(ssl.SSLContext):
                         client_auth={ssl.CERT_NONE: "none", ssl.CERT_OPTIONAL: "optional",
                                      ssl.CERT_REQUIRED: "required"}[self._verify],
                         client_ca=list(self._ca) if self._verify != ssl.CERT_NONE else None,
-                        alpn_protocols=self._alpn, keylog=self._keylog)
+                        alpn_protocols=self._alpn, keylog=self._keylog, **self._limits)
                 else:
                     cert = next(iter(self._certs.values()), None)
                     config = ClientConfig(
@@ -481,7 +506,8 @@ class SSLContext(ssl.SSLContext):
                         verify=self._verify != ssl.CERT_NONE, check_hostname=self._check,
                         session_store=None, cipher_suites=self._suite_names, groups=self._groups,
                         alpn_protocols=self._alpn, certificate=cert,
-                        offer_ticket=not self._options & OP_NO_TICKET, keylog=self._keylog)
+                        offer_ticket=not self._options & OP_NO_TICKET, keylog=self._keylog,
+                        **self._limits)
             except ConfigurationError as exc:
                 raise ssl.SSLError(ssl.SSL_ERROR_SSL, f"[SSL] {exc}") from None
             self._configs[server_side] = config

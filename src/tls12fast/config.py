@@ -29,7 +29,7 @@ from .enums import NamedGroup, SignatureScheme
 from .errors import ConfigurationError
 from .suites import DEFAULT_SIGNATURE_SCHEMES, resolve_groups, resolve_suites
 
-__all__ = ["ServerConfig", "ClientConfig", "InsecureWarning"]
+__all__ = ["ServerConfig", "ClientConfig", "InsecureWarning", "LIMIT_RANGES", "check_limits"]
 
 logger = logging.getLogger("tls12fast")
 
@@ -98,38 +98,43 @@ def _keylog(target):
     return make_keylog(target)
 
 
+# The per-connection limits (the order of Connection's `_limits` tuple), with their ranges.
+LIMIT_RANGES = {
+    # RFC 5246 §6.2.1: plaintext fragments are at most 2^14 bytes.
+    "max_fragment_size": (512, 16384),
+    # Handshake messages have a 24-bit length (RFC 5246 §7.4); the cap bounds memory.
+    "max_handshake_size": (4096, 2**24 - 1),
+    # The record reader must hold one maximal record (5 + 2^14 + 2048, RFC 5246 §6.2.3)
+    # plus room to feed the next slice; 32 KiB keeps slices >= 14 KiB.
+    "max_buffered_input": (32768, 2**24),
+    "max_extensions": (1, 65535),
+    "max_chain_length": (1, 255),
+    "max_warning_alerts": (0, 65535),
+    "max_empty_records": (0, 65535),
+}
+
+
+def check_limits(limits: dict) -> dict:
+    """`limits` (names of LIMIT_RANGES) checked: ConfigurationError if one is out of range."""
+    return {name: _size(name, value, *LIMIT_RANGES[name]) for name, value in limits.items()}
+
+
 class _Common:
     """Settings shared by both sides (resolved in `_init_common`)."""
 
-    def _init_limits(self, max_buffered_input, max_extensions, max_chain_length,
-                     max_warning_alerts, max_empty_records):
-        # The record reader must hold one maximal record (5 + 2^14 + 2048, RFC 5246
-        # §6.2.3) plus room to feed the next slice; 32 KiB keeps slices >= 14 KiB.
-        self.max_buffered_input = _size("max_buffered_input", max_buffered_input, 32768, 2**24)
-        self.max_extensions = _size("max_extensions", max_extensions, 1, 65535)
-        self.max_chain_length = _size("max_chain_length", max_chain_length, 1, 255)
-        self.max_warning_alerts = _size("max_warning_alerts", max_warning_alerts, 0, 65535)
-        self.max_empty_records = _size("max_empty_records", max_empty_records, 0, 65535)
-
     def _init_common(self, cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
-                     encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock,
-                     limits: tuple):
-        # `limits`: (max_buffered_input, max_extensions, max_chain_length,
-        # max_warning_alerts, max_empty_records), checked by _init_limits().
+                     encrypt_then_mac, tracer, backend, clock, limits: dict):
+        # `limits`: every name of LIMIT_RANGES with its value.
         self.cipher_suites = cipher_suites
         self.suites = resolve_suites(cipher_suites)
         self.groups = resolve_groups(groups)
         self.signature_schemes = _schemes(signature_schemes)
         self.alpn_protocols = _alpn(alpn_protocols)
         self.encrypt_then_mac = bool(encrypt_then_mac)
-        # RFC 5246 §6.2.1: plaintext fragments are at most 2^14 bytes.
-        self.max_fragment_size = _size("max_fragment_size", max_fragment_size, 512, 16384)
-        # Handshake messages have a 24-bit length (RFC 5246 §7.4); the cap bounds memory.
-        self.max_handshake_size = _size("max_handshake_size", max_handshake_size, 4096, 2**24 - 1)
-        self._init_limits(*limits)
-        self._limits = (self.max_fragment_size, self.max_handshake_size, self.max_buffered_input,
-                        self.max_extensions, self.max_chain_length, self.max_warning_alerts,
-                        self.max_empty_records)
+        checked = check_limits(limits)
+        for name, value in checked.items():
+            setattr(self, name, value)
+        self._limits = tuple(checked[name] for name in LIMIT_RANGES)  # for Connection
         self.tracer = _callable_or_none("tracer", tracer)
         self.clock = _callable_or_none("clock", clock) or time.time
         self.backend = _speedups.backend(backend)
@@ -215,9 +220,11 @@ class ServerConfig(_Common):
                 )
         self.certificates = certificates
         self._init_common(cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
-                          encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock,
-                          (max_buffered_input, max_extensions, max_chain_length, max_warning_alerts,
-                           max_empty_records))
+                          encrypt_then_mac, tracer, backend, clock,
+                          dict(max_fragment_size=max_fragment_size, max_handshake_size=max_handshake_size,
+                               max_buffered_input=max_buffered_input, max_extensions=max_extensions,
+                               max_chain_length=max_chain_length, max_warning_alerts=max_warning_alerts,
+                               max_empty_records=max_empty_records))
 
         # Keep only suites some certificate can authenticate (RFC 5246 §7.4.2).
         key_types = {c.key_type for c in certificates}
@@ -298,9 +305,11 @@ class ClientConfig(_Common):
         from .certs import CertifiedKey, load_trust_store
 
         self._init_common(cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
-                          encrypt_then_mac, max_fragment_size, max_handshake_size, tracer, backend, clock,
-                          (max_buffered_input, max_extensions, max_chain_length, max_warning_alerts,
-                           max_empty_records))
+                          encrypt_then_mac, tracer, backend, clock,
+                          dict(max_fragment_size=max_fragment_size, max_handshake_size=max_handshake_size,
+                               max_buffered_input=max_buffered_input, max_extensions=max_extensions,
+                               max_chain_length=max_chain_length, max_warning_alerts=max_warning_alerts,
+                               max_empty_records=max_empty_records))
         self.verify = bool(verify)
         self.check_hostname = bool(check_hostname)
         if self.check_hostname and not self.verify:
