@@ -64,9 +64,10 @@ def test_load_tool_sans_io_server(twin):
     assert server["echoed_bytes"] >= report["bytes_echoed"]
 
 
-def test_load_tool_ssl_context_server(twin):
+@pytest.mark.parametrize("server_api", ["ssl", "loop"])  # sslproto / io.aio.new_event_loop()
+def test_load_tool_ssl_context_server(twin, server_api):
     n = 200
-    report = _run_tool("--connections", str(n), "--backend", twin.name, "--server-api", "ssl",
+    report = _run_tool("--connections", str(n), "--backend", twin.name, "--server-api", server_api,
                        "--max-size", "16384", "--deadline", "60")
     _check_report(report, n)
     assert report["server"]["resumed"] == n // 2

@@ -15,7 +15,8 @@ client gives up, kills the server by its PID and reports what finished.
 
 Both sides use the public API: tls12fast.io.aio (open_connection / start_server around
 the sans-IO ClientConnection / ServerConnection), or with --server-api ssl the server is
-`asyncio.start_server(..., ssl=tls12fast.SSLContext(...))`.
+`asyncio.start_server(..., ssl=tls12fast.SSLContext(...))`, and with --server-api loop the
+same on tls12fast.io.aio.new_event_loop() (TLSProtocol instead of asyncio's sslproto).
 
 Usage:
     python tools/load.py                          # 1,000 connections, half resuming
@@ -63,7 +64,7 @@ async def _serve(args) -> None:
         counts["echoed_bytes"] += size
         await close()
 
-    if args.server_api == "ssl":
+    if args.server_api in ("ssl", "loop"):
         ctx = t.SSLContext(t.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
 
@@ -291,7 +292,7 @@ def main(argv=None) -> int:
     p.add_argument("--min-size", type=int, default=1024)
     p.add_argument("--max-size", type=int, default=65536)
     p.add_argument("--backend", choices=("default", "cython", "python"), default="default")
-    p.add_argument("--server-api", choices=("aio", "ssl"), default="aio")
+    p.add_argument("--server-api", choices=("aio", "ssl", "loop"), default="aio")
     p.add_argument("--deadline", type=float, default=120.0, help="hard bound for the whole run (s)")
     p.add_argument("--timeout", type=float, default=60.0, help="per-connection bound (s)")
     p.add_argument("--seed", type=int, default=1)
@@ -301,7 +302,9 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve:
-        asyncio.run(_serve(args))
+        factory = aio.new_event_loop if args.server_api == "loop" else None
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(_serve(args))
         return 0
     return _run_client(args)
 
