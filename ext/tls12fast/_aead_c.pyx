@@ -72,7 +72,7 @@ cdef class AeadKey:
             raise TypeError("AeadKey takes bytes")
         if PyBytes_GET_SIZE(key) != 16 and PyBytes_GET_SIZE(key) != 32:
             raise ConfigurationError("AES-GCM key must be 16 or 32 bytes")
-        cipher = _AES_128_GCM if PyBytes_GET_SIZE(key) == 16 else _AES_256_GCM
+        cdef const EVP_CIPHER* cipher = _AES_128_GCM if PyBytes_GET_SIZE(key) == 16 else _AES_256_GCM
         self._seal = _keyed(cipher, key, 1)
         self._open = _keyed(cipher, key, 0)
 
