@@ -133,33 +133,47 @@ cdef int _p_hash_loop(HMAC_CTX *ctx, const EVP_MD *md,
     return ok
 
 
-cdef bytes _p_hash(const EVP_MD *md, bytes secret, bytes label, bytes seed, Py_ssize_t length):
+cdef bytes _p_hash_with(HMAC_CTX *ctx, const EVP_MD *md, bytes secret, bytes label, bytes seed,
+                        Py_ssize_t length, bint may_release_gil):
+    """P_hash output bytes computed with `ctx`: keyed here with `secret`, or already keyed
+    (secret None, md NULL). The GIL is released for long outputs if `may_release_gil`."""
     if length == 0:
         return b""
     cdef bytes out = PyBytes_FromStringAndSize(NULL, length)
     cdef unsigned char *dst = <unsigned char *>PyBytes_AS_STRING(out)
-    cdef const unsigned char *k = <const unsigned char *>PyBytes_AS_STRING(secret)
+    cdef const unsigned char *k = NULL
     cdef const unsigned char *l = _EMPTY
     cdef const unsigned char *s = <const unsigned char *>PyBytes_AS_STRING(seed)
-    cdef size_t k_len = <size_t>PyBytes_GET_SIZE(secret)
+    cdef size_t k_len = 0
     cdef size_t l_len = 0
     cdef size_t s_len = <size_t>PyBytes_GET_SIZE(seed)
     cdef int ok
+    if secret is not None:
+        k = <const unsigned char *>PyBytes_AS_STRING(secret)
+        k_len = <size_t>PyBytes_GET_SIZE(secret)
     if label is not None:
         l = <const unsigned char *>PyBytes_AS_STRING(label)
         l_len = <size_t>PyBytes_GET_SIZE(label)
-    cdef HMAC_CTX *ctx = HMAC_CTX_new()
-    if ctx == NULL:
-        raise MemoryError()
-    if length >= _NOGIL_MIN:
+    if may_release_gil and length >= _NOGIL_MIN:
         with nogil:
             ok = _p_hash_loop(ctx, md, k, k_len, l, l_len, s, s_len, dst, <size_t>length)
     else:
         ok = _p_hash_loop(ctx, md, k, k_len, l, l_len, s, s_len, dst, <size_t>length)
-    HMAC_CTX_free(ctx)
     if not ok:
         raise InternalError("OpenSSL HMAC failed while computing the PRF")
     return out
+
+
+cdef bytes _p_hash(const EVP_MD *md, bytes secret, bytes label, bytes seed, Py_ssize_t length):
+    if length == 0:
+        return b""
+    cdef HMAC_CTX *ctx = HMAC_CTX_new()
+    if ctx == NULL:
+        raise MemoryError()
+    try:
+        return _p_hash_with(ctx, md, secret, label, seed, length, True)
+    finally:
+        HMAC_CTX_free(ctx)
 
 
 def p_hash(hash, secret, seed, length):
@@ -244,15 +258,8 @@ cdef class KeyedPrf:
         cdef Py_ssize_t n = _check_length(length)
         cdef bytes l = _label(label)
         cdef bytes s = _buffer(seed)
-        if n == 0:
-            return b""
-        cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
-        if not _p_hash_loop(self._ctx, NULL, NULL, 0,
-                            <const unsigned char *>PyBytes_AS_STRING(l), <size_t>PyBytes_GET_SIZE(l),
-                            <const unsigned char *>PyBytes_AS_STRING(s), <size_t>PyBytes_GET_SIZE(s),
-                            <unsigned char *>PyBytes_AS_STRING(out), <size_t>n):
-            raise InternalError("OpenSSL HMAC failed while computing the PRF")
-        return out
+        # The context is shared by this object's calls: the GIL stays held.
+        return _p_hash_with(self._ctx, NULL, None, l, s, n, False)
 
     def __reduce__(self):
         raise TypeError("KeyedPrf holds a secret and cannot be pickled")
