@@ -161,9 +161,7 @@ class TicketKeys:
                 or len(state) > MAX_TICKET_SIZE - KEY_NAME_LEN - NONCE_LEN - TAG_LEN:
             raise LocalProtocolError("session state does not fit in a ticket")
         with self._lock:
-            now = self._clock()
-            if not self._stable_from <= now < self._stable_until:
-                self._current(now)
+            self._refresh()
             key = self._current_key
             self._stats["issued"] += 1
         nonce = os.urandom(NONCE_LEN)
@@ -193,9 +191,7 @@ class TicketKeys:
         # failure takes the counts back. stats() may briefly count a ticket that is
         # about to fail its tag check.
         with self._lock:
-            now = self._clock()
-            if not self._stable_from <= now < self._stable_until:
-                self._current(now)
+            self._refresh()
             key = self._by_name.get(name)
             if key is None:
                 self._stats["rejected"] += 1
@@ -221,6 +217,12 @@ class TicketKeys:
         return None
 
     # Key schedule, called with self._lock held.
+
+    def _refresh(self) -> None:
+        """Rerun the key schedule if the clock has left the span in which it holds."""
+        now = self._clock()
+        if not self._stable_from <= now < self._stable_until:
+            self._current(now)
 
     def _current(self, now: float) -> None:
         """Retire stale keys, make a new one if the encrypting key is due, and set the
