@@ -119,6 +119,11 @@ def check_limits(limits: dict) -> dict:
     return {name: _size(name, value, *LIMIT_RANGES[name]) for name, value in limits.items()}
 
 
+def _limit_arguments(scope: dict) -> dict:
+    """A config constructor's limit keywords (named as in LIMIT_RANGES), from its locals()."""
+    return {name: scope[name] for name in LIMIT_RANGES}
+
+
 class _Common:
     """Settings shared by both sides (resolved in `_init_common`)."""
 
@@ -220,11 +225,7 @@ class ServerConfig(_Common):
                 )
         self.certificates = certificates
         self._init_common(cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
-                          encrypt_then_mac, tracer, backend, clock,
-                          dict(max_fragment_size=max_fragment_size, max_handshake_size=max_handshake_size,
-                               max_buffered_input=max_buffered_input, max_extensions=max_extensions,
-                               max_chain_length=max_chain_length, max_warning_alerts=max_warning_alerts,
-                               max_empty_records=max_empty_records))
+                          encrypt_then_mac, tracer, backend, clock, _limit_arguments(locals()))
 
         # Keep only suites some certificate can authenticate (RFC 5246 §7.4.2).
         key_types = {c.key_type for c in certificates}
@@ -305,11 +306,7 @@ class ClientConfig(_Common):
         from .certs import CertifiedKey, load_trust_store
 
         self._init_common(cipher_suites, groups, signature_schemes, alpn_protocols, keylog,
-                          encrypt_then_mac, tracer, backend, clock,
-                          dict(max_fragment_size=max_fragment_size, max_handshake_size=max_handshake_size,
-                               max_buffered_input=max_buffered_input, max_extensions=max_extensions,
-                               max_chain_length=max_chain_length, max_warning_alerts=max_warning_alerts,
-                               max_empty_records=max_empty_records))
+                          encrypt_then_mac, tracer, backend, clock, _limit_arguments(locals()))
         self.verify = bool(verify)
         self.check_hostname = bool(check_hostname)
         if self.check_hostname and not self.verify:
