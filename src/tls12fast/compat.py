@@ -188,9 +188,9 @@ class SSLContext(ssl.SSLContext):
         unknown = set(limits) - set(LIMIT_RANGES)
         if unknown:
             raise TypeError(f"unknown limit {sorted(unknown)[0]!r}; known: {', '.join(LIMIT_RANGES)}")
-        merged = {**self._limits, **check_limits(limits)}
+        checked = check_limits(limits)
         with self._lock:
-            self._limits = merged
+            self._limits = {**self._limits, **checked}
             self._changed()
 
     @property
