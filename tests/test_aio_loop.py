@@ -298,7 +298,8 @@ def test_policy_makes_tls_loops():
         assert isinstance(loop, aio.TLSEventLoop)
     finally:
         loop.close()
-    assert issubclass(TLSProtocol, asyncio.Protocol)
+    # TLSProtocol receives through get_buffer() into the loop's one shared buffer (no recv(256 KiB)).
+    assert issubclass(TLSProtocol, asyncio.BufferedProtocol)
 
 
 def test_buffered_protocol_app(pki):

@@ -6,9 +6,11 @@
 # 256 KiB read buffer and shutdown timers - between the socket transport and the app
 # protocol. TLSEventLoop overrides that one method: for a tls12fast.SSLContext it stacks a
 # TLSProtocol on the socket transport instead (any other context still gets sslproto).
-# TLSProtocol feeds received ciphertext to the context's SSLObject, whose "outgoing BIO" is a
-# plain list (_Pipe): what a callback produces goes to the socket transport in one write at
-# its end. The app's writes are corked until the loop's next turn (or until _CORK_LIMIT
+# TLSProtocol is a BufferedProtocol: the socket transport receives into one buffer the loop
+# shares among its TLS connections (no per-read allocation: asyncio's plain recv(256 KiB)
+# path costs an mmap/mremap/munmap per read), and the bytes go to the context's SSLObject
+# through _Inbox, a one-slot incoming BIO. Its "outgoing BIO" is a plain list (_Pipe): what
+# a callback produces goes to the socket transport in one write at its end. The app's writes are corked until the loop's next turn (or until _CORK_LIMIT
 # bytes wait), so a response written just before close() leaves in one segment with the
 # close_notify: one send() system call fewer per short connection.
 # After the handshake the app protocol gets connection_made() with a TLSTransport and
@@ -35,8 +37,37 @@ logger = logging.getLogger("tls12fast.io")
 
 _HANDSHAKE_TIMEOUT = 60.0  # asyncio's default (constants.SSL_HANDSHAKE_TIMEOUT)
 _READ_SIZE = 65536
+_RECV_SIZE = 65536  # bytes per recv_into(): four full-size records
 _CORK_LIMIT = 65536  # app writes beyond this go out at once (the socket's flow control sees them)
 _HANDSHAKING, _OPEN, _CLOSING, _CLOSED = range(4)
+
+
+class _Inbox:
+    """The SSLObject's incoming BIO: ciphertext received and not yet fed to the engine."""
+
+    __slots__ = ("data", "eof")
+
+    def __init__(self):
+        self.data = b""
+        self.eof = False
+
+    @property
+    def pending(self) -> int:
+        return len(self.data)
+
+    def write(self, data: bytes) -> None:
+        self.data = self.data + data if self.data else data
+
+    def write_eof(self) -> None:
+        self.eof = True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.data
+        if size < 0 or size >= len(data):
+            self.data = b""
+            return data
+        self.data = data[size:]
+        return data[:size]
 
 
 class _Pipe:
@@ -53,18 +84,20 @@ class _Pipe:
         self.size += len(data)
 
 
-class TLSProtocol(asyncio.Protocol):
+class TLSProtocol(asyncio.BufferedProtocol):
     """The TLS layer between asyncio's socket transport and the app protocol.
 
-    Created by TLSEventLoop for connections whose `ssl=` is a tls12fast.SSLContext.
+    Created by TLSEventLoop for connections whose `ssl=` is a tls12fast.SSLContext;
+    `read_buffer` is the loop's shared receive buffer (a writable memoryview).
     """
 
-    def __init__(self, loop, app_protocol, context, waiter, server_side=False,
+    def __init__(self, loop, app_protocol, context, waiter, read_buffer, server_side=False,
                  server_hostname=None, handshake_timeout=None):
         self._loop = loop
         self._app = app_protocol
         self._waiter = waiter
-        self._incoming = ssl.MemoryBIO()
+        self._read_buffer = read_buffer
+        self._incoming = _Inbox()
         self._outgoing = _Pipe()
         self._flush_soon = None  # the scheduled _flush() of corked app writes
         # wrap_bio() here, not in connection_made(): a bad server_hostname raises to the
@@ -91,8 +124,12 @@ class TLSProtocol(asyncio.Protocol):
         self._do_handshake()
         self._flush()
 
-    def data_received(self, data):
-        self._incoming.write(data)
+    def get_buffer(self, sizehint):
+        return self._read_buffer
+
+    def buffer_updated(self, nbytes):
+        # Copied out at once: the buffer is the next connection's as soon as we return.
+        self._incoming.write(self._read_buffer[:nbytes].tobytes())
         if self._state == _OPEN:
             self._read()
         elif self._state == _HANDSHAKING:
@@ -161,7 +198,7 @@ class TLSProtocol(asyncio.Protocol):
         self._wake(None)
         if self._raw_paused:  # the handshake filled the socket's buffer: the app waits too
             self.pause_writing()
-        if self._state == _OPEN and (self._incoming.pending or sslobj.pending()):
+        if self._state == _OPEN and (self._incoming.data or sslobj.pending()):
             self._read()  # application data that came with the peer's Finished
 
     def _handshake_timed_out(self):
@@ -195,7 +232,7 @@ class TLSProtocol(asyncio.Protocol):
                     closed = True
                     break
                 chunks.append(data)
-                if not incoming.pending and not sslobj.pending():
+                if not incoming.data and not sslobj.pending():
                     break
         except ssl.SSLWantReadError:
             pass
@@ -386,10 +423,14 @@ class TLSEventLoop(asyncio.SelectorEventLoop):
     """asyncio's selector event loop, with tls12fast.SSLContext connections run by
     TLSProtocol instead of sslproto (other `ssl=` contexts are unchanged)."""
 
+    _tls_read_buffer = None  # TLSProtocol's receive buffer, shared by the loop's connections
+
     def _make_ssl_transport(self, rawsock, protocol, sslcontext, waiter=None, **kwargs):
         if not isinstance(sslcontext, SSLContext):
             return super()._make_ssl_transport(rawsock, protocol, sslcontext, waiter, **kwargs)
-        tls = TLSProtocol(self, protocol, sslcontext, waiter,
+        if self._tls_read_buffer is None:
+            self._tls_read_buffer = memoryview(bytearray(_RECV_SIZE))
+        tls = TLSProtocol(self, protocol, sslcontext, waiter, self._tls_read_buffer,
                           server_side=kwargs.get("server_side", False),
                           server_hostname=kwargs.get("server_hostname"),
                           handshake_timeout=kwargs.get("ssl_handshake_timeout"))
