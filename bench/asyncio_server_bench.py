@@ -22,16 +22,23 @@ Each round rotates which server goes first and the median round is shown. Ratios
 against stdlib: X/stdlib for conn/s and stdlib/X for CPU (>1 = better than stdlib).
 Targets (issue 5): >= 1.2x for -new, >= 2x for -reuse.
 
---floor N adds the floor: the same server without TLS, N sequential plain-TCP connections
-making the same request (server CPU per connection is what any TLS server adds to).
+The budget: s_time runs one connection at a time, so a connection's wall time is about the
+server's CPU plus s_time's own (measured as the children's rusage), and a server reaches a
+conn/s ratio T only if its CPU per connection is at most
+    (stdlib server + s_time client) / T - s_time client.
+The floor (--floor N, default 5000; 0 skips it) is what any server pays before TLS: the
+same asyncio server without TLS, N sequential plain-TCP connections making the same
+request. For -new the budget must also hold the server's private-key signature and one
+X25519 key pair + exchange, timed here in-process through cryptography (the same OpenSSL).
 
-Run: python bench/asyncio_server_bench.py [--time 5] [--rounds 3] [--clients 1] [--ecdsa] [--floor 20000]
+Run: python bench/asyncio_server_bench.py [--time 5] [--rounds 3] [--clients 1] [--ecdsa] [--floor 5000]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -95,28 +102,87 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """A process's (user, system) CPU seconds, from /proc."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick  # utime, stime
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _s_time(port: int, pid: int, mode: str, seconds: int, cipher: str, clients: int) -> dict:
-    """Run `clients` parallel s_time processes; conn/s, server CPU ms/conn, reused share."""
+    """Run `clients` parallel s_time processes: conn/s, server CPU ms/conn (and its
+    system part), s_time's own CPU ms/conn, reused share."""
     cmd = ["openssl", "s_time", "-connect", f"127.0.0.1:{port}", mode, "-www", "/", "-time", str(seconds),
            "-tls1_2", "-cipher", cipher]
-    cpu0, t0 = _cpu_seconds(pid), time.perf_counter()
+    (user0, sys0), client0, t0 = _cpu_seconds(pid), _children_cpu(), time.perf_counter()
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
              for _ in range(clients)]
     outs = [p.communicate(timeout=seconds * 4 + 30)[0] for p in procs]
-    wall, cpu = time.perf_counter() - t0, _cpu_seconds(pid) - cpu0
+    wall, (user1, sys1) = time.perf_counter() - t0, _cpu_seconds(pid)
+    client = _children_cpu() - client0
     count = reused = 0
     for out in outs:
         match = re.search(r"(\d+) connections in [\d.]+ real seconds", out)
         count += int(match.group(1)) if match else 0
         reused += sum(line.count("r") for line in out.splitlines() if set(line) <= set("r*t123"))
-    return {"rate": count / wall, "cpu_ms": cpu / count * 1000 if count else 0.0,
+    per_conn = 1000 / count if count else 0.0
+    return {"rate": count / wall, "cpu_ms": (user1 - user0 + sys1 - sys0) * per_conn,
+            "sys_ms": (sys1 - sys0) * per_conn, "client_ms": client * per_conn,
             "reused": reused / count if count else 0.0}
+
+
+
+def _floor(cert, key, cipher: str, count: int) -> tuple[float, float, float]:
+    """The no-TLS server's CPU ms/conn, its system part, and conn/s for `count` connections."""
+    proc, port = _start("plain-tcp", cert, key, cipher)
+    try:
+        (user0, sys0), t0 = _cpu_seconds(proc.pid), time.perf_counter()
+        subprocess.run([sys.executable, "-c", FLOOR_CLIENT, str(port), str(count)],
+                       check=True, timeout=count * 0.05 + 60)
+        rate = count / (time.perf_counter() - t0)
+        user1, sys1 = _cpu_seconds(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return (user1 - user0 + sys1 - sys0) * 1000 / count, (sys1 - sys0) * 1000 / count, rate
+
+
+def _public_key_ms(key_path, ecdsa: bool, count: int = 300) -> tuple[float, float]:
+    """Median ms of the server's signature and of one X25519 key pair + exchange."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, x25519
+
+    with open(key_path, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), None)
+    data = os.urandom(64)
+    peer = x25519.X25519PrivateKey.generate().public_key()
+
+    def sign():
+        if ecdsa:
+            key.sign(data, ec.ECDSA(hashes.SHA256()))
+        else:
+            key.sign(data, padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256())
+
+    def exchange():
+        ours = x25519.X25519PrivateKey.generate()
+        ours.public_key().public_bytes_raw()
+        ours.exchange(peer)
+
+    def median_ms(fn):
+        times = []
+        for _ in range(count):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times) * 1000
+
+    return median_ms(sign), median_ms(exchange)
 
 
 def _start(kind: str, cert, key, cipher: str):
@@ -135,8 +201,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median shown)")
     parser.add_argument("--clients", type=int, default=1, help="parallel s_time processes")
     parser.add_argument("--ecdsa", action="store_true", help="ECDSA P-256 certificate and suite")
-    parser.add_argument("--floor", type=int, default=0, metavar="N",
-                        help="also time N plain-TCP connections to the same server without TLS")
+    parser.add_argument("--floor", type=int, default=5000, metavar="N",
+                        help="time N plain-TCP connections to the same server without TLS, for the "
+                             "budget (0: skip)")
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
     from _pki import make_pki
@@ -162,33 +229,37 @@ def main() -> int:
             proc.terminate()
             proc.wait(10)
 
-    if args.floor:
-        proc, port = _start("plain-tcp", cert, key, cipher)
-        try:
-            cpu0, t0 = _cpu_seconds(proc.pid), time.perf_counter()
-            subprocess.run([sys.executable, "-c", FLOOR_CLIENT, str(port), str(args.floor)],
-                           check=True, timeout=args.floor * 0.05 + 60)
-            floor_ms = (_cpu_seconds(proc.pid) - cpu0) / args.floor * 1000
-            floor_rate = args.floor / (time.perf_counter() - t0)
-        finally:
-            proc.terminate()
-            proc.wait(10)
+    floor = _floor(cert, key, cipher, args.floor) if args.floor else None
 
     def median(kind, mode, field):
         return statistics.median(r[field] for r in runs[kind, mode])
 
     print(f"{cipher}, TLS 1.2, {args.clients} s_time client(s), -time {args.time}, median of {args.rounds} "
           f"rounds, {os.cpu_count()} CPUs; ratios against stdlib (>1 = better than stdlib)")
-    print(f"{'':8}{'server':>16}{'conn/s':>9}{'ratio':>7}  |{'cpu ms/conn':>12}{'ratio':>7}  |{'reused':>7}")
+    print(f"{'':8}{'server':>16}{'conn/s':>9}{'ratio':>7}  |{'cpu ms/conn':>12}{'(sys)':>7}{'ratio':>7}  |"
+          f"{'s_time ms':>10}  |{'reused':>7}")
     for mode in ("-new", "-reuse"):
         base, bcpu = median("stdlib", mode, "rate"), median("stdlib", mode, "cpu_ms")
         for kind in KINDS:
             rate, cpu = median(kind, mode, "rate"), median(kind, mode, "cpu_ms")
             print(f"{mode if kind == 'stdlib' else '':8}{kind:>16}{rate:9.1f}{rate / base if base else 0:6.2f}x  |"
-                  f"{cpu:12.3f}{bcpu / cpu if cpu else 0:6.2f}x  |{median(kind, mode, 'reused'):7.0%}")
-    if args.floor:
-        print(f"floor: the same asyncio server without TLS, {args.floor} sequential connections from a "
-              f"Python client: {floor_rate:.0f} conn/s, server CPU {floor_ms:.3f} ms/conn")
+                  f"{cpu:12.3f}{median(kind, mode, 'sys_ms'):7.3f}{bcpu / cpu if cpu else 0:6.2f}x  |"
+                  f"{median(kind, mode, 'client_ms'):10.3f}  |{median(kind, mode, 'reused'):7.0%}")
+    if floor is None:
+        return 0
+    floor_ms, floor_sys, floor_rate = floor
+    print(f"floor: the same asyncio server without TLS, {args.floor} sequential connections from a "
+          f"Python client: {floor_rate:.0f} conn/s, server CPU {floor_ms:.3f} ms/conn ({floor_sys:.3f} sys)")
+    sign_ms, kx_ms = _public_key_ms(key, args.ecdsa)
+    print(f"in-process, through cryptography: {alg.upper()} signature {sign_ms:.3f} ms, "
+          f"X25519 key pair + exchange {kx_ms:.3f} ms")
+    for mode, target, fixed, what in (("-new", 1.2, floor_ms + sign_ms + kx_ms, "the floor, signature and X25519"),
+                                      ("-reuse", 2.0, floor_ms, "the floor")):
+        client = median("stdlib", mode, "client_ms")
+        allowed = (median("stdlib", mode, "cpu_ms") + client) / target - client
+        spent = ", ".join(f"{kind} {median(kind, mode, 'cpu_ms') - fixed:.3f}" for kind in KINDS)
+        print(f"budget {mode} (target {target}x): server CPU <= {allowed:.3f} ms/conn; {what} use "
+              f"{fixed:.3f}, leaving {allowed - fixed:.3f} ms for TLS (spent now: {spent})")
     return 0
 
 
