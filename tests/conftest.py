@@ -43,7 +43,8 @@ def pki(tmp_path_factory):
 def redis_server(tmp_path):
     """A real redis-server on 127.0.0.1 (free port, no persistence); see _redis.py.
 
-    Yields a RedisServer with `.url`, `.kill()` and `.restart()`; killed by PID at the end.
+    Yields a RedisServer with `.url`, `.cache(**kw)`, `.kill()` and `.restart()`; its
+    caches are closed and the server killed by PID at the end.
     """
     import shutil
 
@@ -58,4 +59,5 @@ def redis_server(tmp_path):
     try:
         yield server
     finally:
+        server.close_caches()
         server.kill()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 import tls12fast as t
-from tls12fast.stores.redis import RedisSessionCache
 
 from _pair import Pair, server_key
 
@@ -23,8 +22,8 @@ def node(pki, twin, **kw):
     return t.ServerConfig([server_key(pki, "rsa")], backend=twin.name, **kw)
 
 
-def redis_node(pki, twin, url):
-    return node(pki, twin, session_cache=RedisSessionCache(url, secret=SECRET))
+def redis_node(pki, twin, redis_server):
+    return node(pki, twin, session_cache=redis_server.cache(secret=SECRET))
 
 
 def connect(ccfg, scfg) -> Pair:
@@ -39,7 +38,7 @@ def client(pki, twin, **kw):
 
 
 def test_session_ids_shared_through_redis(pki, twin, redis_server):
-    a, b = redis_node(pki, twin, redis_server.url), redis_node(pki, twin, redis_server.url)
+    a, b = redis_node(pki, twin, redis_server), redis_node(pki, twin, redis_server)
     ccfg = client(pki, twin, offer_ticket=False)
     first = connect(ccfg, a)
     assert first.server.resumption == "full"
@@ -47,8 +46,7 @@ def test_session_ids_shared_through_redis(pki, twin, redis_server):
     assert connect(ccfg, a).server.resumption == "session_id"
     assert b.session_cache.stats()["hits"] == 1 and a.session_cache.stats()["stores"] == 1
     # A node with another secret cannot read the records: full handshakes, counted errors.
-    stranger = node(pki, twin, session_cache=RedisSessionCache(redis_server.url,
-                                                               secret=b"x" * 32))
+    stranger = node(pki, twin, session_cache=redis_server.cache(secret=b"x" * 32))
     assert connect(ccfg, stranger).server.resumption == "full"
     assert stranger.session_cache.stats()["errors"] == 1
 
@@ -84,7 +82,7 @@ def test_tickets_across_key_periods(pki, twin):
 
 
 def test_redis_killed_mid_test(pki, twin, redis_server):
-    a, b = redis_node(pki, twin, redis_server.url), redis_node(pki, twin, redis_server.url)
+    a, b = redis_node(pki, twin, redis_server), redis_node(pki, twin, redis_server)
     ccfg = client(pki, twin, offer_ticket=False)
     connect(ccfg, a)
     assert connect(ccfg, b).server.resumption == "session_id"

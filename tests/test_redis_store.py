@@ -50,14 +50,14 @@ def key_of(session_id, prefix="tls12fast:session:"):
 
 
 def test_is_a_server_session_cache(redis_server):
-    assert isinstance(RedisSessionCache(redis_server.url, secret=SECRET), ServerSessionCache)
+    assert isinstance(redis_server.cache(secret=SECRET), ServerSessionCache)
 
 
 @pytest.mark.parametrize("secret", [SECRET, None], ids=["encrypted", "checksum"])
 def test_two_instances_share_sessions(redis_server, raw, secret):
     """Two servers with separate caches that share only the URL (and secret)."""
-    node_a = RedisSessionCache(redis_server.url, secret=secret)
-    node_b = RedisSessionCache(redis_server.url, secret=secret)
+    node_a = redis_server.cache(secret=secret)
+    node_b = redis_server.cache(secret=secret)
     state = make_state(time.time())
     node_a.put(sid(1), state)
     assert node_b.get(sid(1)) == state
@@ -72,7 +72,7 @@ def test_two_instances_share_sessions(redis_server, raw, secret):
 
 def test_expiry_is_set_in_redis(redis_server, raw):
     now = time.time()
-    cache = RedisSessionCache(redis_server.url, lifetime=120, secret=SECRET)
+    cache = redis_server.cache(lifetime=120, secret=SECRET)
     cache.put(sid(1), make_state(now, lifetime=3600))  # cache lifetime wins
     cache.put(sid(2), make_state(now, lifetime=30))  # state lifetime wins
     assert 110 <= raw.ttl(key_of(sid(1))) <= 120
@@ -80,14 +80,14 @@ def test_expiry_is_set_in_redis(redis_server, raw):
 
 
 def test_custom_prefix(redis_server, raw):
-    cache = RedisSessionCache(redis_server.url, prefix="app1:", secret=SECRET)
+    cache = redis_server.cache(prefix="app1:", secret=SECRET)
     cache.put(sid(5), make_state(time.time()))
     assert raw.exists(key_of(sid(5), "app1:")) and not raw.exists(key_of(sid(5)))
 
 
 def test_expired_state_not_stored_and_not_returned(redis_server, raw):
     clock = Clock(1_000_000.0)
-    cache = RedisSessionCache(redis_server.url, secret=SECRET, clock=clock)
+    cache = redis_server.cache(secret=SECRET, clock=clock)
     cache.put(sid(1), make_state(clock.now - 4000, lifetime=3600))
     assert not raw.exists(key_of(sid(1)))
     cache.put(sid(2), make_state(clock.now, lifetime=100))
@@ -98,13 +98,13 @@ def test_expired_state_not_stored_and_not_returned(redis_server, raw):
 
 def test_secret_mismatch_is_a_miss_and_an_error(redis_server):
     state = make_state(time.time())
-    writer = RedisSessionCache(redis_server.url, secret=SECRET)
+    writer = redis_server.cache(secret=SECRET)
     writer.put(sid(1), state)
-    for reader in (RedisSessionCache(redis_server.url, secret=b"another-secret-0123456789"),
-                   RedisSessionCache(redis_server.url)):
+    for reader in (redis_server.cache(secret=b"another-secret-0123456789"),
+                   redis_server.cache()):
         assert reader.get(sid(1)) is None
         assert reader.stats()["errors"] == 1 and reader.stats()["misses"] == 1
-    plain = RedisSessionCache(redis_server.url)
+    plain = redis_server.cache()
     plain.put(sid(2), state)
     assert writer.get(sid(2)) is None  # a checksum-only record is not trusted with a secret
     assert writer.stats()["errors"] == 1
@@ -112,7 +112,7 @@ def test_secret_mismatch_is_a_miss_and_an_error(redis_server):
 
 @pytest.mark.parametrize("secret", [SECRET, None], ids=["encrypted", "checksum"])
 def test_garbage_and_corrupted_records(redis_server, raw, secret):
-    cache = RedisSessionCache(redis_server.url, secret=secret)
+    cache = redis_server.cache(secret=secret)
     cache.put(sid(1), make_state(time.time()))
     good = raw.get(key_of(sid(1)))
     bad_values = [b"", b"garbage", b"\x01" + b"\x00" * 40, b"\x02" * 60, good[:-1],
@@ -135,7 +135,7 @@ def test_garbage_and_corrupted_records(redis_server, raw, secret):
 
 
 def test_redis_killed_then_restarted(redis_server):
-    cache = RedisSessionCache(redis_server.url, secret=SECRET)
+    cache = redis_server.cache(secret=SECRET)
     cache.put(sid(1), make_state(time.time()))
     assert cache.get(sid(1)) is not None
     redis_server.kill()
@@ -159,10 +159,10 @@ def test_unresponsive_server_times_out(tmp_path):
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)  # never accept(): the kernel completes connects, nothing replies
         url = "redis://127.0.0.1:%d/0" % listener.getsockname()[1]
-        cache = RedisSessionCache(url, secret=SECRET, socket_timeout=0.1)
-        assert cache.get(sid(1)) is None
-        cache.put(sid(1), make_state(time.time()))
-        assert cache.stats()["errors"] == 2 and cache.stats()["stores"] == 0
+        with RedisSessionCache(url, secret=SECRET, socket_timeout=0.1) as cache:
+            assert cache.get(sid(1)) is None
+            cache.put(sid(1), make_state(time.time()))
+            assert cache.stats()["errors"] == 2 and cache.stats()["stores"] == 0
 
 
 def test_client_instance_and_misbehaving_clients(redis_server):
@@ -191,8 +191,30 @@ def test_client_instance_and_misbehaving_clients(redis_server):
     text_client.close()
 
 
+def test_close_releases_only_its_own_connections(redis_server):
+    import redis
+
+    def open_sockets(client):
+        return sum(c._sock is not None for c in client.connection_pool._available_connections)
+
+    state = make_state(time.time())
+    with RedisSessionCache(redis_server.url, secret=SECRET) as owned:
+        owned.put(sid(1), state)
+        assert open_sockets(owned._client) == 1
+    assert open_sockets(owned._client) == 0  # closed on leaving the block
+    assert owned.get(sid(1)) == state  # a later call reconnects
+    owned.close()
+    client = redis.Redis.from_url(redis_server.url)
+    borrowed = RedisSessionCache(client, secret=SECRET)
+    assert borrowed.get(sid(1)) == state
+    borrowed.close()  # the caller's client: left open
+    assert open_sockets(client) == 1
+    client.close()
+    client.connection_pool.disconnect()
+
+
 def test_bad_session_ids(redis_server):
-    cache = RedisSessionCache(redis_server.url, secret=SECRET)
+    cache = redis_server.cache(secret=SECRET)
     for bad in (b"", b"x" * 33, None, "abc"):
         assert cache.get(bad) is None
         cache.remove(bad)

@@ -79,9 +79,15 @@ def _redis_cache(url: str, secret):
     except ImportError:
         raise CliError("redis session cache needs redis-py: pip install 'tls12fast[redis]'") from None
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
-    except (redis.RedisError, ValueError, OSError) as exc:
+        probe = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    except ValueError as exc:
         raise CliError(f"cannot reach Redis at {url}: {exc}") from None
+    try:
+        probe.ping()
+    except (redis.RedisError, OSError) as exc:
+        raise CliError(f"cannot reach Redis at {url}: {exc}") from None
+    finally:
+        probe.close()
     try:
         return RedisSessionCache(url, secret=secret)
     except TLSError as exc:

@@ -71,6 +71,9 @@ class RedisSessionCache:
     in Redis in clear and anyone who can write to Redis can forge sessions; a WARNING is
     logged once per process saying to pass `secret=`.
 
+    A cache made from a URL owns its Redis connections: close() (or leaving a `with`
+    block) closes them; a client passed in is the caller's to close.
+
     Never raises from get/put/remove: Redis unreachable, timing out or returning garbage
     makes get() return None and put()/remove() do nothing, counted in stats()["errors"].
 
@@ -94,7 +97,8 @@ class RedisSessionCache:
             raise ConfigurationError("lifetime must be a positive integer (seconds)")
         if not isinstance(prefix, str):
             raise ConfigurationError("prefix must be a str")
-        if isinstance(client_or_url, str):
+        self._owns_client = isinstance(client_or_url, str)
+        if self._owns_client:
             self._client = _connect(client_or_url, socket_timeout)
         elif all(hasattr(client_or_url, m) for m in ("get", "set", "delete")):
             self._client = client_or_url
@@ -121,6 +125,21 @@ class RedisSessionCache:
     def __repr__(self) -> str:
         return (f"RedisSessionCache(prefix={self.prefix!r}, lifetime={self.lifetime}, "
                 f"encrypted={self._aead is not None})")
+
+    def close(self) -> None:
+        """Close the Redis connections this cache opened (those of a URL-made client).
+
+        Later get()/put()/remove() calls reconnect; a client passed in is left alone.
+        """
+        if self._owns_client:
+            self._client.connection_pool.disconnect()
+            self._client.close()
+
+    def __enter__(self) -> "RedisSessionCache":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def stats(self) -> dict[str, int]:
         """Counters: hits, misses (every get that returned None), stores, evictions
