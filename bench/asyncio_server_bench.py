@@ -253,12 +253,12 @@ def main() -> int:
     sign_ms, kx_ms = _public_key_ms(key, args.ecdsa)
     print(f"in-process, through cryptography: {alg.upper()} signature {sign_ms:.3f} ms, "
           f"X25519 key pair + exchange {kx_ms:.3f} ms")
-    for mode, target, fixed, what in (("-new", 1.2, floor_ms + sign_ms + kx_ms, "the floor, signature and X25519"),
-                                      ("-reuse", 2.0, floor_ms, "the floor")):
+    for mode, target, fixed, what in (("-new", 1.2, floor_ms + sign_ms + kx_ms, "floor + signature + X25519"),
+                                      ("-reuse", 2.0, floor_ms, "floor")):
         client = median("stdlib", mode, "client_ms")
         allowed = (median("stdlib", mode, "cpu_ms") + client) / target - client
         spent = ", ".join(f"{kind} {median(kind, mode, 'cpu_ms') - fixed:.3f}" for kind in KINDS)
-        print(f"budget {mode} (target {target}x): server CPU <= {allowed:.3f} ms/conn; {what} use "
+        print(f"budget {mode} (target {target}x): server CPU <= {allowed:.3f} ms/conn; {what} = "
               f"{fixed:.3f}, leaving {allowed - fixed:.3f} ms for TLS (spent now: {spent})")
     return 0
 
