@@ -121,6 +121,15 @@ class State:
         raise UnexpectedMessage(f"unexpected ChangeCipherSpec in {type(self).__name__}")
 
 
+class HandshakeState(State):
+    """A state of a handshake in progress; `hs` is that side's handshake record."""
+
+    __slots__ = ("hs",)
+
+    def __init__(self, hs):
+        self.hs = hs
+
+
 class Connection:
     """Base class of ClientConnection and ServerConnection (not thread-safe).
 

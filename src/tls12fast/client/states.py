@@ -25,7 +25,7 @@ import os
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .. import crypto
-from ..connection import State
+from ..connection import HandshakeState, State
 from ..enums import AlertDescription, ExtensionType as ET, HandshakeType as HT, NamedGroup
 from ..errors import (
     CertificateError,
@@ -82,14 +82,11 @@ def _now(conn):
     return datetime.datetime.fromtimestamp(conn._config.clock(), datetime.timezone.utc)
 
 
-class ExpectServerHello(State):
+class ExpectServerHello(HandshakeState):
     """Waiting for ServerHello (RFC 5246 §7.4.1.3)."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.server_hello,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, sh, raw):
         hs, config = self.hs, conn._config
@@ -158,14 +155,11 @@ def _resume(conn, hs: _Handshake, offered, raw):
     return ExpectNewTicket(hs) if hs.expect_ticket else ExpectCcs(hs)
 
 
-class ExpectCertificate(State):
+class ExpectCertificate(HandshakeState):
     """Waiting for the server's Certificate (RFC 5246 §7.4.2); verifies chain and name."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.certificate,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         config = conn._config
@@ -189,14 +183,11 @@ class ExpectCertificate(State):
         return ExpectServerKx(self.hs)
 
 
-class ExpectServerKx(State):
+class ExpectServerKx(HandshakeState):
     """Waiting for ServerKeyExchange (RFC 5246 §7.4.3, RFC 8422 §5.4)."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.server_key_exchange,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         hs, config = self.hs, conn._config
@@ -219,14 +210,11 @@ class ExpectServerKx(State):
         return ExpectServerDoneOrCertReq(hs)
 
 
-class ExpectServerDoneOrCertReq(State):
+class ExpectServerDoneOrCertReq(HandshakeState):
     """Waiting for CertificateRequest (RFC 5246 §7.4.4) or ServerHelloDone."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.certificate_request, HT.server_hello_done)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         if msg.msg_type == HT.certificate_request:
@@ -236,14 +224,11 @@ class ExpectServerDoneOrCertReq(State):
         return _send_client_flight(conn, self.hs, raw)
 
 
-class ExpectServerDone(State):
+class ExpectServerDone(HandshakeState):
     """Waiting for ServerHelloDone after a CertificateRequest."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.server_hello_done,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         return _send_client_flight(conn, self.hs, raw)
@@ -291,14 +276,11 @@ def _send_client_flight(conn, hs: _Handshake, done_raw):
     return ExpectNewTicket(hs) if hs.expect_ticket else ExpectCcs(hs)
 
 
-class ExpectNewTicket(State):
+class ExpectNewTicket(HandshakeState):
     """Waiting for NewSessionTicket (RFC 5077 §3.3), announced in ServerHello."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.new_session_ticket,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         self.hs.ticket = msg
@@ -306,27 +288,21 @@ class ExpectNewTicket(State):
         return ExpectCcs(self.hs)
 
 
-class ExpectCcs(State):
+class ExpectCcs(HandshakeState):
     """Waiting for the server's ChangeCipherSpec (RFC 5246 §7.1)."""
 
-    __slots__ = ("hs",)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
+    __slots__ = ()
 
     def handle_ccs(self, conn):
         conn.change_read_keys()
         return ExpectFinished(self.hs)
 
 
-class ExpectFinished(State):
+class ExpectFinished(HandshakeState):
     """Waiting for the server's Finished (RFC 5246 §7.4.9)."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.finished,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         conn.check_finished(msg, raw, from_client=False)

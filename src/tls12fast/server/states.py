@@ -29,7 +29,7 @@ import datetime
 import os
 
 from .. import crypto
-from ..connection import State
+from ..connection import HandshakeState, State
 from ..enums import TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV, AlertDescription
 from ..enums import ExtensionType as ET
 from ..enums import HandshakeType as HT
@@ -218,14 +218,11 @@ def _server_key_exchange(conn, hs):
     return msg
 
 
-class ExpectCertificate(State):
+class ExpectCertificate(HandshakeState):
     """Waiting for the client's Certificate (RFC 5246 §7.4.6)."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.certificate,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         config = conn._config
@@ -248,14 +245,11 @@ class ExpectCertificate(State):
         return ExpectClientKx(self.hs)
 
 
-class ExpectClientKx(State):
+class ExpectClientKx(HandshakeState):
     """Waiting for ClientKeyExchange (RFC 5246 §7.4.7)."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.client_key_exchange,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         hs = self.hs
@@ -272,14 +266,11 @@ class ExpectClientKx(State):
         return ExpectCcs(hs)
 
 
-class ExpectCertificateVerify(State):
+class ExpectCertificateVerify(HandshakeState):
     """Waiting for CertificateVerify (RFC 5246 §7.4.8) after a client certificate."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.certificate_verify,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         if msg.scheme not in conn._config.signature_schemes:
@@ -291,27 +282,21 @@ class ExpectCertificateVerify(State):
         return ExpectCcs(self.hs)
 
 
-class ExpectCcs(State):
+class ExpectCcs(HandshakeState):
     """Waiting for the client's ChangeCipherSpec (RFC 5246 §7.1)."""
 
-    __slots__ = ("hs",)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
+    __slots__ = ()
 
     def handle_ccs(self, conn):
         conn.change_read_keys()
         return ExpectFinished(self.hs)
 
 
-class ExpectFinished(State):
+class ExpectFinished(HandshakeState):
     """Waiting for the client's Finished (RFC 5246 §7.4.9)."""
 
-    __slots__ = ("hs",)
+    __slots__ = ()
     expects = (HT.finished,)
-
-    def __init__(self, hs: _Handshake):
-        self.hs = hs
 
     def handle(self, conn, msg, raw):
         conn.check_finished(msg, raw, from_client=True)
