@@ -32,6 +32,7 @@ import sys
 import pytest
 
 import tls12fast as t
+from tls12fast.loopback import memory_handshake
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
 from _pki import make_pki  # noqa: E402  (the test PKI, shared with the interop tests)
@@ -99,27 +100,6 @@ def tls12fast_runner(pki, scenario, backend, chain_cache=True):
     return run
 
 
-def ssl_handshake(cctx, sctx, session=None):
-    """One stdlib ssl handshake between two SSLObjects over MemoryBIOs; (client, server)."""
-    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost", session=session)
-    server = sctx.wrap_bio(s_in, s_out, server_side=True)
-    done = [False, False]
-    for _ in range(10):
-        for i, (obj, out, peer_in) in enumerate(((client, c_out, s_in), (server, s_out, c_in))):
-            if not done[i]:
-                try:
-                    obj.do_handshake()
-                    done[i] = True
-                except ssl.SSLWantReadError:
-                    pass
-            peer_in.write(out.read())
-        if all(done):
-            break
-    assert all(done)
-    return client, server
-
-
 def ssl_runner(pki, scenario, dh_pem):
     suite, kind, _, openssl_name = SCENARIOS[scenario]
     sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -134,7 +114,7 @@ def ssl_runner(pki, scenario, dh_pem):
         sctx.load_dh_params(dh_pem)
 
     def run():
-        client, _ = ssl_handshake(cctx, sctx)
+        client, _, _ = memory_handshake(cctx, sctx)
         assert client.cipher() is not None
         return client
 
@@ -276,7 +256,7 @@ def ssl_resume_runner(pki, kind):
             ctx.options |= ssl.OP_NO_TICKET
 
     def handshake(session):
-        client, server = ssl_handshake(cctx, sctx, session)
+        client, server, _ = memory_handshake(cctx, sctx, session=session)
         # OpenSSL drops a session from the server cache when its connection is freed
         # without close_notify (ssl_clear_bad_session), so the server closes cleanly.
         try:

@@ -183,7 +183,7 @@ def fuzz_one(args) -> None:
     import targets
     from tls12fast import _speedups
 
-    twin = _speedups.backend(args.twin)
+    _speedups.backend(args.twin)  # imports that twin now: a missing build fails here, loudly
     compiled = sys.modules.get("tls12fast._record_c")
     print(f"fuzz {args.target} on {args.twin} twin; compiled twins from "
           f"{os.path.dirname(compiled.__file__) if compiled else '-'}", file=sys.stderr)

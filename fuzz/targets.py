@@ -418,9 +418,11 @@ class ServerTarget(_Target):
             self.hellos.append(hello)
             self.second_flights.append(client.data_to_send())
         # A ClientHello offering a ticket (and a session ID) from a completed handshake.
+        from tls12fast.loopback import pump
+
         store = _client_session_store()
         client = _client(_client_config(twin, store=store))
-        _pump(client, self._server(client.data_to_send()))
+        pump(client, self._server(client.data_to_send()))
         client = _client(_client_config(twin, store=store), session=store.get("localhost"))
         self.hellos.append(client.data_to_send())
         self.second_flights.append(b"\x14\x03\x03\x00\x01\x01")
@@ -471,18 +473,6 @@ def _client_session_store():
     import tls12fast as t
 
     return t.ClientSessionStore(clock=lambda: _CLOCK)
-
-
-def _pump(client, server, rounds: int = 10) -> None:
-    for _ in range(rounds):
-        a = client.data_to_send()
-        if a:
-            server.receive_data(a)
-        b = server.data_to_send()
-        if b:
-            client.receive_data(b)
-        if not a and not b:
-            return
 
 
 def _states():

@@ -9,6 +9,7 @@ import pytest
 
 import tls12fast
 from tls12fast.compat import openssl_name, parse_cipher_string
+from tls12fast.loopback import memory_handshake
 from tls12fast.suites import ALL_SUITES
 
 
@@ -29,33 +30,12 @@ def client_ctx(pki, ours=True):
     return ctx
 
 
-def handshake(cctx, sctx, session=None, hostname="localhost"):
-    bios = [ssl.MemoryBIO() for _ in range(4)]
-    client = cctx.wrap_bio(bios[0], bios[1], server_hostname=hostname, session=session)
-    server = sctx.wrap_bio(bios[2], bios[3], server_side=True)
-    done = [False, False]
-    for _ in range(10):
-        for i, obj in enumerate((client, server)):
-            if not done[i]:
-                try:
-                    obj.do_handshake()
-                    done[i] = True
-                except ssl.SSLWantReadError:
-                    pass
-        bios[2].write(bios[1].read())
-        bios[0].write(bios[3].read())
-        if all(done):
-            break
-    assert all(done)
-    return client, server, bios
-
-
 @pytest.mark.interop
 @pytest.mark.parametrize("ours", ["client", "server", "both"])
 def test_memory_pair_with_stdlib(pki, ours):
     cctx = client_ctx(pki, ours in ("client", "both"))
     sctx = server_ctx(pki, ours in ("server", "both"))
-    client, server, bios = handshake(cctx, sctx)
+    client, server, bios = memory_handshake(cctx, sctx)
     assert client.version() == server.version() == "TLSv1.2"
     assert client.cipher()[0] == server.cipher()[0]
     assert client.getpeercert()["subjectAltName"][0] == ("DNS", "localhost")
@@ -126,7 +106,7 @@ def test_openssl_names_match_openssl():
 def test_set_ciphers_negotiates(pki):
     cctx = client_ctx(pki)
     cctx.set_ciphers("ECDHE-RSA-CHACHA20-POLY1305")
-    client, server, _ = handshake(cctx, server_ctx(pki, ours=False))
+    client, server, _ = memory_handshake(cctx, server_ctx(pki, ours=False))
     assert client.cipher() == ("ECDHE-RSA-CHACHA20-POLY1305", "TLSv1.2", 256)
 
 
@@ -135,7 +115,7 @@ def test_alpn_and_shared_ciphers(pki):
     cctx, sctx = client_ctx(pki, ours=False), server_ctx(pki)
     cctx.set_alpn_protocols(["h2", "http/1.1"])
     sctx.set_alpn_protocols(["http/1.1"])
-    client, server, _ = handshake(cctx, sctx)
+    client, server, _ = memory_handshake(cctx, sctx)
     assert client.selected_alpn_protocol() == server.selected_alpn_protocol() == "http/1.1"
     assert server.cipher() in server.shared_ciphers()
 
@@ -145,14 +125,14 @@ def test_untrusted_certificate(pki):
     sctx = tls12fast.SSLContext(tls12fast.PROTOCOL_TLS_SERVER)
     sctx.load_cert_chain(pki.untrusted_cert, pki.untrusted_key)
     with pytest.raises(ssl.SSLCertVerificationError) as info:
-        handshake(client_ctx(pki), sctx)
+        memory_handshake(client_ctx(pki), sctx)
     assert info.value.verify_code == 20 and "verify failed" in str(info.value)
 
 
 @pytest.mark.interop
 def test_hostname_mismatch(pki):
     with pytest.raises(ssl.SSLCertVerificationError) as info:
-        handshake(client_ctx(pki), server_ctx(pki, ours=False), hostname="wrong.example")
+        memory_handshake(client_ctx(pki), server_ctx(pki, ours=False), server_hostname="wrong.example")
     assert info.value.verify_code == 62
 
 
@@ -184,14 +164,14 @@ def test_sni_callback_sees_name(pki):
         seen.append((name, ctx is sctx))
         sslobj.context = other
     sctx.sni_callback = pick
-    client, server, _ = handshake(client_ctx(pki), sctx)
+    client, server, _ = memory_handshake(client_ctx(pki), sctx)
     assert seen == [("localhost", True)]
     assert "ECDSA" in client.cipher()[0] and server.context is other
 
 
 def test_session_stats_and_context_checks(pki):
     sctx = server_ctx(pki)
-    handshake(client_ctx(pki), sctx)
+    memory_handshake(client_ctx(pki), sctx)
     stats = sctx.session_stats()
     assert stats["accept"] == stats["accept_good"] == 1
     cctx = client_ctx(pki)
@@ -205,14 +185,14 @@ def test_session_stats_and_context_checks(pki):
 
 @pytest.mark.interop
 def test_clean_close_and_eof(pki):
-    client, server, bios = handshake(client_ctx(pki), server_ctx(pki, ours=False))
+    client, server, bios = memory_handshake(client_ctx(pki), server_ctx(pki, ours=False))
     server.write(b"bye")
     with pytest.raises(ssl.SSLWantReadError):
         server.unwrap()
     bios[0].write(bios[3].read())
     assert client.read(10) == b"bye"
     assert client.read(10) == b""  # close_notify: EOF like OpenSSL
-    client2, _, bios2 = handshake(client_ctx(pki), server_ctx(pki, ours=False))
+    client2, _, bios2 = memory_handshake(client_ctx(pki), server_ctx(pki, ours=False))
     bios2[0].write_eof()
     with pytest.raises(ssl.SSLEOFError):
         client2.read(10)
@@ -361,7 +341,7 @@ def test_default_stdlib_client(pki):
     downgrade sentinel from a server that does not speak 1.3)."""
     cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     cctx.load_verify_locations(pki.ca_file)
-    client, _, _ = handshake(cctx, server_ctx(pki))
+    client, _, _ = memory_handshake(cctx, server_ctx(pki))
     assert client.version() == "TLSv1.2"
 
 
@@ -370,14 +350,14 @@ def test_default_stdlib_client(pki):
 def test_resumption_through_facade(pki, server_ours):
     sctx = server_ctx(pki, server_ours)
     cctx = client_ctx(pki)
-    client, server, _ = handshake(cctx, sctx)
+    client, server, _ = memory_handshake(cctx, sctx)
     try:  # OpenSSL forgets a session whose SSL is freed before close_notify
         server.unwrap()
     except ssl.SSLWantReadError:
         pass
     session = client.session
     assert session is not None
-    client, server, _ = handshake(cctx, sctx, session=session)
+    client, server, _ = memory_handshake(cctx, sctx, session=session)
     assert client.session_reused
     if server_ours:
         assert server.session_reused
@@ -390,10 +370,10 @@ def test_set_limits_reach_the_connections(pki):
     sctx.set_limits(max_extensions=3, max_chain_length=5)
     assert sctx.limits == {"max_extensions": 3, "max_chain_length": 5}
     with pytest.raises(ssl.SSLError, match="DECODE_ERROR|decode_error|more hello extensions"):
-        handshake(client_ctx(pki, ours=False), sctx)
+        memory_handshake(client_ctx(pki, ours=False), sctx)
     sctx.set_limits(max_extensions=64)  # the other limit is kept
     assert sctx.limits == {"max_extensions": 64, "max_chain_length": 5}
-    client, server, _ = handshake(client_ctx(pki, ours=False), sctx)
+    client, server, _ = memory_handshake(client_ctx(pki, ours=False), sctx)
     assert server.version() == "TLSv1.2"
 
 

@@ -35,6 +35,7 @@ import tracemalloc
 import weakref
 
 import tls12fast as t
+from tls12fast.loopback import pump
 
 SERVER_NAME = "localhost"
 
@@ -46,20 +47,6 @@ def rss_kib() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return -1
-
-
-def _pump(client, server, corrupt_finished: bool = False) -> None:
-    for flight in range(10):
-        out = client.data_to_send()
-        if out:
-            if corrupt_finished and flight == 1:  # ClientKeyExchange, CCS, Finished
-                out = out[:-1] + bytes((out[-1] ^ 1,))
-            server.receive_data(out)
-        back = server.data_to_send()
-        if back:
-            client.receive_data(back)
-        if not out and not back:
-            return
 
 
 def _read(events) -> bytes:
@@ -102,16 +89,19 @@ class Soak:
                                     session=session)
         server = t.ServerConnection(self.server_config)
         refs = (weakref.ref(client), weakref.ref(server))
-        if fail:
+        if fail:  # a full handshake whose client Finished arrives corrupted
+            server.receive_data(client.data_to_send())  # ClientHello
+            client.receive_data(server.data_to_send())  # ServerHello ... ServerHelloDone
+            flight = client.data_to_send()  # ClientKeyExchange, CCS, Finished
             try:
-                _pump(client, server, corrupt_finished=True)
+                server.receive_data(flight[:-1] + bytes((flight[-1] ^ 1,)))
             except t.TLSError:
                 try:
                     client.receive_data(server.data_to_send())
                 except t.PeerAlertError:
                     self.counts["failed"] += 1
             return refs
-        _pump(client, server)
+        pump(client, server)
         kind = client.resumption
         self.counts[kind] += 1
         planned = "full" if full else ("ticket" if offer else "session_id")
