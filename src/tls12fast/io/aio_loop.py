@@ -21,8 +21,9 @@
 # close_notify. The peer's close_notify reaches the app as eof_received(); an EOF without
 # it (a truncation, RFC 5246 §7.2.1) as connection_lost(ssl.SSLEOFError). Flow control is
 # the socket transport's own: its pause_writing()/resume_writing() go to the app protocol,
-# and pause_reading() stops the socket. loop.start_tls() still uses sslproto (it works with
-# a tls12fast.SSLContext through wrap_bio()).
+# and pause_reading() stops the socket. loop.start_tls() with a tls12fast.SSLContext puts a
+# TLSProtocol on the existing transport the same way (the app keeps its protocol and gets
+# no second connection_made()).
 from __future__ import annotations
 
 import asyncio
@@ -92,7 +93,7 @@ class TLSProtocol(asyncio.BufferedProtocol):
     """
 
     def __init__(self, loop, app_protocol, context, waiter, read_buffer, server_side=False,
-                 server_hostname=None, handshake_timeout=None):
+                 server_hostname=None, handshake_timeout=None, call_connection_made=True):
         self._loop = loop
         self._app = app_protocol
         self._waiter = waiter
@@ -108,6 +109,8 @@ class TLSProtocol(asyncio.BufferedProtocol):
         self._timer = None
         self._transport = None
         self._state = _HANDSHAKING
+        # start_tls(): the app protocol already had connection_made() from the plain transport.
+        self._call_connection_made = call_connection_made
         self._app_connected = False  # connection_made() called, connection_lost() not yet
         self._app_paused = False  # the app paused reading
         self._raw_paused = False  # the socket transport paused our writing
@@ -194,7 +197,8 @@ class TLSProtocol(asyncio.BufferedProtocol):
                            compression=None, ssl_object=sslobj)
         self._state = _OPEN
         self._app_connected = True
-        self._app.connection_made(self.app_transport)
+        if self._call_connection_made:
+            self._app.connection_made(self.app_transport)
         self._wake(None)
         if self._raw_paused:  # the handshake filled the socket's buffer: the app waits too
             self.pause_writing()
@@ -425,17 +429,50 @@ class TLSEventLoop(asyncio.SelectorEventLoop):
 
     _tls_read_buffer = None  # TLSProtocol's receive buffer, shared by the loop's connections
 
+    def _read_buffer(self) -> memoryview:
+        if self._tls_read_buffer is None:
+            self._tls_read_buffer = memoryview(bytearray(_RECV_SIZE))
+        return self._tls_read_buffer
+
     def _make_ssl_transport(self, rawsock, protocol, sslcontext, waiter=None, **kwargs):
         if not isinstance(sslcontext, SSLContext):
             return super()._make_ssl_transport(rawsock, protocol, sslcontext, waiter, **kwargs)
-        if self._tls_read_buffer is None:
-            self._tls_read_buffer = memoryview(bytearray(_RECV_SIZE))
-        tls = TLSProtocol(self, protocol, sslcontext, waiter, self._tls_read_buffer,
+        tls = TLSProtocol(self, protocol, sslcontext, waiter, self._read_buffer(),
                           server_side=kwargs.get("server_side", False),
                           server_hostname=kwargs.get("server_hostname"),
                           handshake_timeout=kwargs.get("ssl_handshake_timeout"))
         self._make_socket_transport(rawsock, tls, extra=kwargs.get("extra"),
                                     server=kwargs.get("server"))
+        return tls.app_transport
+
+    async def start_tls(self, transport, protocol, sslcontext, *, server_side=False,
+                        server_hostname=None, ssl_handshake_timeout=None, ssl_shutdown_timeout=None):
+        """Upgrade `transport` to TLS, as asyncio's start_tls() does; a tls12fast.SSLContext
+        gets a TLSProtocol. (ssl_shutdown_timeout has nothing to time: TLSProtocol does not
+        wait for the peer's close_notify.)"""
+        if not isinstance(sslcontext, SSLContext):
+            return await super().start_tls(
+                transport, protocol, sslcontext, server_side=server_side, server_hostname=server_hostname,
+                ssl_handshake_timeout=ssl_handshake_timeout, ssl_shutdown_timeout=ssl_shutdown_timeout)
+        if not getattr(transport, "_start_tls_compatible", False):
+            raise TypeError(f"transport {transport!r} is not supported by start_tls()")
+        waiter = self.create_future()
+        tls = TLSProtocol(self, protocol, sslcontext, waiter, self._read_buffer(), server_side=server_side,
+                          server_hostname=server_hostname, handshake_timeout=ssl_handshake_timeout,
+                          call_connection_made=False)
+        # As asyncio does: pause first, so that no data reaches the TLSProtocol before its
+        # connection_made() (bytes already received stay in the socket until resume).
+        transport.pause_reading()
+        transport.set_protocol(tls)
+        made = self.call_soon(tls.connection_made, transport)
+        resumed = self.call_soon(transport.resume_reading)
+        try:
+            await waiter
+        except BaseException:
+            transport.close()
+            made.cancel()
+            resumed.cancel()
+            raise
         return tls.app_transport
 
 
