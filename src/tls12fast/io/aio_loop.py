@@ -10,9 +10,10 @@
 # shares among its TLS connections (no per-read allocation: asyncio's plain recv(256 KiB)
 # path costs an mmap/mremap/munmap per read), and the bytes go to the context's SSLObject
 # through _Inbox, a one-slot incoming BIO. Its "outgoing BIO" is a plain list (_Pipe): what
-# a callback produces goes to the socket transport in one write at its end. The app's writes are corked until the loop's next turn (or until _CORK_LIMIT
-# bytes wait), so a response written just before close() leaves in one segment with the
-# close_notify: one send() system call fewer per short connection.
+# a callback produces goes to the socket transport in one write at its end. The app's
+# writes are corked until the loop's next turn (or until _CORK_LIMIT bytes wait), so a
+# response written just before close() leaves in one segment with the close_notify: one
+# send() system call fewer per short connection.
 # After the handshake the app protocol gets connection_made() with a TLSTransport and
 # decrypted data_received() calls, as with sslproto.
 #
