@@ -2,10 +2,13 @@
 #
 # pump() moves bytes between a ClientConnection and a ServerConnection until neither has
 # anything to send, collecting each side's events; `tamper` may rewrite (or drop) every
-# flight in flight. Exceptions from receive_data propagate to the test.
+# flight in flight. Exceptions from receive_data propagate to the test. fatal_alert() and
+# expect_fatal() check the fatal alert a failing side queues (RFC 5246 §7.2).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import pytest
 
 import tls12fast as t
 
@@ -77,3 +80,18 @@ def handshake(pki, twin=None, **kw) -> Pair:
     pair = make_pair(pki, twin, **kw).pump()
     assert pair.client.handshake_complete and pair.server.handshake_complete
     return pair
+
+
+def fatal_alert(desc) -> bytes:
+    """The plaintext record of a fatal alert `desc` (before keys are installed)."""
+    return bytes((21, 3, 3, 0, 2, 2, int(desc)))
+
+
+def expect_fatal(conn, data, error_type, desc):
+    """Feed data; assert the exception, its .alert and the queued plaintext alert."""
+    with pytest.raises(error_type) as info:
+        conn.receive_data(data)
+    assert info.value.alert == desc
+    assert conn.data_to_send().endswith(fatal_alert(desc))
+    assert conn.closed
+    return info.value

@@ -6,8 +6,6 @@
 # back once Redis is restarted. Both twins.
 from __future__ import annotations
 
-import pytest
-
 import tls12fast as t
 
 from _pair import Pair, server_key

@@ -12,11 +12,7 @@ from tls12fast.enums import TLS_FALLBACK_SCSV, ExtensionType
 from tls12fast.enums import AlertDescription as AD
 from tls12fast.messages import SupportedVersionsExt
 
-from _pair import handshake, make_pair
-
-
-def _fatal(desc) -> bytes:
-    return bytes((21, 3, 3, 0, 2, 2, int(desc)))
+from _pair import expect_fatal, fatal_alert, handshake, make_pair
 
 
 def _records(data: bytes):
@@ -29,16 +25,6 @@ def _records(data: bytes):
     return out
 
 
-def _expect_fatal(conn, data, error_type, desc):
-    """Feed data; assert the exception, its .alert and the queued plaintext alert."""
-    with pytest.raises(error_type) as info:
-        conn.receive_data(data)
-    assert info.value.alert == desc
-    assert conn.data_to_send().endswith(_fatal(desc))
-    assert conn.closed
-    return info.value
-
-
 def _send_hello(pair, twin, hello, record_version=3):
     raw = twin.codec.encode_handshake(hello)
     return bytes((22, 3, record_version)) + len(raw).to_bytes(2, "big") + raw
@@ -49,26 +35,26 @@ def _send_hello(pair, twin, hello, record_version=3):
 
 def test_server_rejects_out_of_order_message(pki, twin):
     pair = make_pair(pki, twin)
-    _expect_fatal(pair.server, bytes((22, 3, 3, 0, 4, 14, 0, 0, 0)), t.UnexpectedMessage,
+    expect_fatal(pair.server, bytes((22, 3, 3, 0, 4, 14, 0, 0, 0)), t.UnexpectedMessage,
                   AD.unexpected_message)
 
 
 def test_client_rejects_out_of_order_message(pki, twin):
     pair = make_pair(pki, twin)
-    _expect_fatal(pair.client, bytes((22, 3, 3, 0, 4, 14, 0, 0, 0)), t.UnexpectedMessage,
+    expect_fatal(pair.client, bytes((22, 3, 3, 0, 4, 14, 0, 0, 0)), t.UnexpectedMessage,
                   AD.unexpected_message)
 
 
 def test_application_data_before_handshake(pki, twin):
     pair = make_pair(pki, twin)
-    _expect_fatal(pair.server, bytes((23, 3, 3, 0, 3)) + b"abc", t.UnexpectedMessage,
+    expect_fatal(pair.server, bytes((23, 3, 3, 0, 3)) + b"abc", t.UnexpectedMessage,
                   AD.unexpected_message)
 
 
 def test_ccs_before_keys(pki, twin):
     pair = make_pair(pki, twin)
     pair.server.receive_data(pair.client.data_to_send())
-    _expect_fatal(pair.client, bytes((20, 3, 3, 0, 1, 1)), t.UnexpectedMessage, AD.unexpected_message)
+    expect_fatal(pair.client, bytes((20, 3, 3, 0, 1, 1)), t.UnexpectedMessage, AD.unexpected_message)
 
 
 @pytest.mark.parametrize("payload,error,desc", [
@@ -83,7 +69,7 @@ def test_bad_ccs(pki, twin, payload, error, desc):
     records = _records(flight)
     ccs = next(i for i, r in enumerate(records) if r[0] == 20)
     records[ccs] = bytearray((20, 3, 3, 0, len(payload))) + payload
-    _expect_fatal(pair.server, b"".join(records), error, desc)
+    expect_fatal(pair.server, b"".join(records), error, desc)
 
 
 # --------------------------------------------------------------------------- Finished / signatures
@@ -94,7 +80,7 @@ def test_bad_client_finished(pki, twin):
     pair.client.verify_data = lambda from_client: b"\x00" * 12  # wrong, but well encrypted
     pair.server.receive_data(pair.client.data_to_send())
     pair.client.receive_data(pair.server.data_to_send())
-    _expect_fatal(pair.server, pair.client.data_to_send(), t.DecryptError, AD.decrypt_error)
+    expect_fatal(pair.server, pair.client.data_to_send(), t.DecryptError, AD.decrypt_error)
 
 
 def test_bad_server_finished(pki, twin):
@@ -119,7 +105,7 @@ def test_tampered_record_is_bad_record_mac(pki, twin):
     pair.client.receive_data(pair.server.data_to_send())
     flight = bytearray(pair.client.data_to_send())
     flight[-1] ^= 1  # inside the encrypted Finished
-    _expect_fatal(pair.server, bytes(flight), t.BadRecordMac, AD.bad_record_mac)
+    expect_fatal(pair.server, bytes(flight), t.BadRecordMac, AD.bad_record_mac)
 
 
 @pytest.mark.parametrize("cert", ["rsa", "ecdsa"])
@@ -129,7 +115,7 @@ def test_tampered_server_key_exchange_signature(pki, twin, cert):
     records = _records(pair.server.data_to_send())
     ske = next(r for r in records if r[0] == 22 and r[5] == 12)
     ske[-3] ^= 0x40  # inside the signature
-    _expect_fatal(pair.client, b"".join(records), t.DecryptError, AD.decrypt_error)
+    expect_fatal(pair.client, b"".join(records), t.DecryptError, AD.decrypt_error)
 
 
 # --------------------------------------------------------------------------- versions
@@ -139,7 +125,7 @@ def test_version_below_tls12(pki, twin):
     pair = make_pair(pki, twin)
     hello = pair.client._state.hs.hello
     hello.version = 0x0302
-    _expect_fatal(pair.server, _send_hello(pair, twin, hello, 1), t.ProtocolVersionError,
+    expect_fatal(pair.server, _send_hello(pair, twin, hello, 1), t.ProtocolVersionError,
                   AD.protocol_version)
 
 
@@ -148,7 +134,7 @@ def test_fallback_scsv(pki, twin):
     hello = pair.client._state.hs.hello
     hello.version = 0x0302
     hello.cipher_suites.append(TLS_FALLBACK_SCSV)
-    error = _expect_fatal(pair.server, _send_hello(pair, twin, hello, 1), t.TLSError,
+    error = expect_fatal(pair.server, _send_hello(pair, twin, hello, 1), t.TLSError,
                           AD.inappropriate_fallback)
     assert isinstance(error, t.RemoteProtocolError)
 
@@ -165,7 +151,7 @@ def test_supported_versions_without_tls12(pki, twin):
     pair = make_pair(pki, twin)
     hello = pair.client._state.hs.hello
     hello.extensions.append(SupportedVersionsExt([0x0304]))
-    _expect_fatal(pair.server, _send_hello(pair, twin, hello), t.ProtocolVersionError,
+    expect_fatal(pair.server, _send_hello(pair, twin, hello), t.ProtocolVersionError,
                   AD.protocol_version)
 
 
@@ -174,7 +160,7 @@ def test_client_rejects_server_version(pki, twin):
     pair.server.receive_data(pair.client.data_to_send())
     records = _records(pair.server.data_to_send())
     records[0][9:11] = b"\x03\x02"  # ServerHello.server_version
-    _expect_fatal(pair.client, b"".join(records), t.ProtocolVersionError, AD.protocol_version)
+    expect_fatal(pair.client, b"".join(records), t.ProtocolVersionError, AD.protocol_version)
 
 
 # --------------------------------------------------------------------------- negotiation
@@ -183,27 +169,27 @@ def test_client_rejects_server_version(pki, twin):
 def test_no_common_suite(pki, twin):
     pair = make_pair(pki, twin, certs=("rsa",),
                      client_kw={"cipher_suites": ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]})
-    _expect_fatal(pair.server, pair.client.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
+    expect_fatal(pair.server, pair.client.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
 
 
 def test_no_common_group(pki, twin):
     pair = make_pair(pki, twin, client_kw={"groups": ["secp384r1"],
                                            "cipher_suites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]},
                      server_kw={"groups": ["x25519"]})
-    _expect_fatal(pair.server, pair.client.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
+    expect_fatal(pair.server, pair.client.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
 
 
 def test_no_alpn_overlap(pki, twin):
     pair = make_pair(pki, twin, client_kw={"alpn_protocols": ["http/1.1"]},
                      server_kw={"alpn_protocols": ["h2"]})
-    _expect_fatal(pair.server, pair.client.data_to_send(), t.NoApplicationProtocol,
+    expect_fatal(pair.server, pair.client.data_to_send(), t.NoApplicationProtocol,
                   AD.no_application_protocol)
 
 
 def test_server_requires_ems(pki, twin):
     pair = make_pair(pki, twin, client_kw={"extended_master_secret": False},
                      server_kw={"require_extended_master_secret": True})
-    _expect_fatal(pair.server, pair.client.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
+    expect_fatal(pair.server, pair.client.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
 
 
 def test_client_requires_ems(pki, twin):
@@ -212,7 +198,7 @@ def test_client_requires_ems(pki, twin):
     hello.extensions = [e for e in hello.extensions if e.type != ExtensionType.extended_master_secret]
     pair.client.data_to_send()
     pair.server.receive_data(_send_hello(pair, twin, hello))
-    _expect_fatal(pair.client, pair.server.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
+    expect_fatal(pair.client, pair.server.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
 
 
 # --------------------------------------------------------------------------- certificates
@@ -227,7 +213,7 @@ def test_client_requires_ems(pki, twin):
 def test_server_certificate_failures(pki, twin, cert, server_name, desc):
     pair = make_pair(pki, twin, certs=(cert,), server_name=server_name)
     pair.server.receive_data(pair.client.data_to_send())
-    _expect_fatal(pair.client, pair.server.data_to_send(), t.CertificateError, desc)
+    expect_fatal(pair.client, pair.server.data_to_send(), t.CertificateError, desc)
 
 
 def test_required_client_certificate_missing(pki, twin):
@@ -235,7 +221,7 @@ def test_required_client_certificate_missing(pki, twin):
     pair.server.receive_data(pair.client.data_to_send())
     pair.client.receive_data(pair.server.data_to_send())
     # TLS 1.2 has no certificate_required alert: RFC 5246 §7.4.6 handshake_failure.
-    _expect_fatal(pair.server, pair.client.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
+    expect_fatal(pair.server, pair.client.data_to_send(), t.HandshakeFailure, AD.handshake_failure)
 
 
 def test_untrusted_client_certificate(pki, twin):
@@ -245,7 +231,7 @@ def test_untrusted_client_certificate(pki, twin):
                      server_kw={"client_auth": "optional", "client_ca": str(pki.intermediate_file)})
     pair.server.receive_data(pair.client.data_to_send())
     pair.client.receive_data(pair.server.data_to_send())
-    _expect_fatal(pair.server, pair.client.data_to_send(), t.CertificateError, AD.unknown_ca)
+    expect_fatal(pair.server, pair.client.data_to_send(), t.CertificateError, AD.unknown_ca)
 
 
 def test_bad_certificate_verify(pki, twin):
@@ -257,7 +243,7 @@ def test_bad_certificate_verify(pki, twin):
     records = _records(pair.client.data_to_send())
     cv = next(r for r in records if r[0] == 22 and r[5] == 15)
     cv[-1] ^= 1
-    _expect_fatal(pair.server, b"".join(records), t.DecryptError, AD.decrypt_error)
+    expect_fatal(pair.server, b"".join(records), t.DecryptError, AD.decrypt_error)
 
 
 # --------------------------------------------------------------------------- renegotiation / alerts
@@ -297,7 +283,7 @@ def test_second_client_hello_refused(pki, twin):
 def test_peer_fatal_alert(pki, twin):
     pair = make_pair(pki, twin)
     with pytest.raises(t.PeerAlertError) as info:
-        pair.client.receive_data(_fatal(AD.handshake_failure))
+        pair.client.receive_data(fatal_alert(AD.handshake_failure))
     assert info.value.alert == AD.handshake_failure
     assert pair.client.closed and pair.client.data_to_send().startswith(b"\x16")  # no alert back
 
@@ -308,7 +294,7 @@ def test_too_many_warning_alerts(pki, twin):
     events = pair.client.receive_data(warning * 4)
     assert events == [t.AlertReceived(1, AD.user_canceled)] * 4
     pair.client.data_to_send()
-    _expect_fatal(pair.client, warning, t.UnexpectedMessage, AD.unexpected_message)
+    expect_fatal(pair.client, warning, t.UnexpectedMessage, AD.unexpected_message)
 
 
 def test_close_notify_during_handshake(pki, twin):

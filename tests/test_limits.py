@@ -14,23 +14,9 @@ from tls12fast.enums import ContentType, HandshakeType
 from tls12fast.io import blocking
 from tls12fast.messages import UnknownExtension
 
-from _pair import handshake, make_pair, server_key
+from _pair import expect_fatal, handshake, make_pair, server_key
 
 _TEST_EXT = 0x3000  # unassigned extension numbers (IANA TLS ExtensionType registry)
-
-
-def _fatal(desc) -> bytes:
-    return bytes((21, 3, 3, 0, 2, 2, int(desc)))
-
-
-def _expect_fatal(conn, data, error_type, desc):
-    """Feed data; assert the exception, its .alert and the queued plaintext alert."""
-    with pytest.raises(error_type) as info:
-        conn.receive_data(data)
-    assert info.value.alert == desc
-    assert conn.data_to_send().endswith(_fatal(desc))
-    assert conn.closed
-    return info.value
 
 
 def _messages(flight: bytes) -> list[tuple[int, bytes]]:
@@ -119,7 +105,7 @@ def test_oversized_plaintext_record_header(pki, twin, length):
     # alone, so the peer cannot make us wait for (and buffer) the body.
     pair = make_pair(pki, twin)
     header = bytes((22, 3, 3)) + length.to_bytes(2, "big")
-    _expect_fatal(pair.server, header, t.RecordOverflow, AD.record_overflow)
+    expect_fatal(pair.server, header, t.RecordOverflow, AD.record_overflow)
 
 
 def test_oversized_protected_record_header(pki, twin):
@@ -144,7 +130,7 @@ def _claim_length(msg_type: int, length: int) -> bytes:
 def test_max_handshake_size_server(pki, twin):
     # Only the 4-byte header of a message longer than the cap arrives: refused at once.
     small = make_pair(pki, twin, server_kw={"max_handshake_size": 4096})
-    _expect_fatal(small.server, _claim_length(HandshakeType.client_hello, 4097),
+    expect_fatal(small.server, _claim_length(HandshakeType.client_hello, 4097),
                   t.DecodeError, AD.decode_error)
     # The same header under the default cap (65536) just waits for the body.
     default = make_pair(pki, twin)
@@ -158,7 +144,7 @@ def test_max_handshake_size_client(pki, twin):
     flight = pair.server.data_to_send()
     hello = _messages(flight)[0][1]
     # ServerHello, then a Certificate header announcing one byte over the cap.
-    _expect_fatal(pair.client, _record(hello) + _claim_length(HandshakeType.certificate, 5001),
+    expect_fatal(pair.client, _record(hello) + _claim_length(HandshakeType.certificate, 5001),
                   t.DecodeError, AD.decode_error)
 
 
@@ -178,7 +164,7 @@ def test_max_extensions_server(pki, twin):
     at_cap.server.receive_data(hello)
     assert at_cap.server.data_to_send().startswith(b"\x16")  # the server flight
     over = make_pair(pki, twin, server_kw={"max_extensions": count - 1})
-    _expect_fatal(over.server, hello, t.DecodeError, AD.decode_error)
+    expect_fatal(over.server, hello, t.DecodeError, AD.decode_error)
 
 
 def test_default_max_extensions_is_64(pki, twin):
@@ -194,7 +180,7 @@ def test_default_max_extensions_is_64(pki, twin):
     ok = make_pair(pki, twin)
     ok.server.receive_data(pad_to(64))  # unknown extensions are ignored (RFC 5246 §7.4.1.4)
     assert ok.server.data_to_send().startswith(b"\x16")
-    _expect_fatal(make_pair(pki, twin).server, pad_to(65), t.DecodeError, AD.decode_error)
+    expect_fatal(make_pair(pki, twin).server, pad_to(65), t.DecodeError, AD.decode_error)
 
 
 def test_max_extensions_client(pki, twin):
@@ -205,7 +191,7 @@ def test_max_extensions_client(pki, twin):
     handshake(pki, twin, client_kw={"max_extensions": count})
     pair = make_pair(pki, twin, client_kw={"max_extensions": count - 1})
     pair.server.receive_data(pair.client.data_to_send())
-    _expect_fatal(pair.client, pair.server.data_to_send(), t.DecodeError, AD.decode_error)
+    expect_fatal(pair.client, pair.server.data_to_send(), t.DecodeError, AD.decode_error)
 
 
 # --------------------------------------------------------------------------- chain length
@@ -222,7 +208,7 @@ def test_max_chain_length_client(pki, twin):
     handshake(pki, twin, certs=("rsa",), client_kw={"max_chain_length": 2})
     pair = make_pair(pki, twin, certs=("rsa",), client_kw={"max_chain_length": 1})
     pair.server.receive_data(pair.client.data_to_send())
-    _expect_fatal(pair.client, pair.server.data_to_send(), t.CertificateError,
+    expect_fatal(pair.client, pair.server.data_to_send(), t.CertificateError,
                   AD.bad_certificate)
 
 
@@ -231,7 +217,7 @@ def test_default_max_chain_length_is_10(pki, twin):
     handshake(pki, twin, server_kw={"certificates": [nine_extra]})
     pair = make_pair(pki, twin, server_kw={"certificates": [_long_chain_key(pki, "rsa", 9)]})
     pair.server.receive_data(pair.client.data_to_send())
-    _expect_fatal(pair.client, pair.server.data_to_send(), t.CertificateError,
+    expect_fatal(pair.client, pair.server.data_to_send(), t.CertificateError,
                   AD.bad_certificate)
 
 
@@ -244,7 +230,7 @@ def test_max_chain_length_server(pki, twin):
                      client_kw={"certificate": client_key})
     pair.server.receive_data(pair.client.data_to_send())
     pair.client.receive_data(pair.server.data_to_send())
-    _expect_fatal(pair.server, pair.client.data_to_send(), t.CertificateError,
+    expect_fatal(pair.server, pair.client.data_to_send(), t.CertificateError,
                   AD.bad_certificate)
 
 
@@ -254,7 +240,7 @@ def test_chain_length_checked_before_parsing(pki, twin):
     pair.server.receive_data(pair.client.data_to_send())
     flight = _replace(twin, pair.server.data_to_send(), HandshakeType.certificate,
                       lambda msg: setattr(msg, "certificates", [b"\x30\x00"] * 11))
-    error = _expect_fatal(pair.client, flight, t.CertificateError, AD.bad_certificate)
+    error = expect_fatal(pair.client, flight, t.CertificateError, AD.bad_certificate)
     assert "max_chain_length" in str(error)
 
 
@@ -293,7 +279,7 @@ def test_default_max_warning_alerts_in_one_record(pki, twin):
     warning = bytes((21, 3, 3, 0, 2, 1, int(AD.user_canceled)))
     assert len(pair.client.receive_data(warning * 4)) == 4
     pair.client.data_to_send()
-    _expect_fatal(pair.client, warning, t.UnexpectedMessage, AD.unexpected_message)
+    expect_fatal(pair.client, warning, t.UnexpectedMessage, AD.unexpected_message)
 
 
 @pytest.mark.parametrize("cap", [0, 3, 32])
