@@ -370,47 +370,6 @@ def test_response_and_close_notify_leave_in_one_write(pki):
     assert records[0] == 23 and records[-31] == 21  # application data first, the alert last
 
 
-@pytest.mark.interop
-@pytest.mark.parametrize("ours", ["client", "server", "both"])
-def test_start_tls_upgrade(pki, ours):
-    # STARTTLS: a plaintext exchange, then loop.start_tls() (through StreamWriter.start_tls)
-    # on both sides; a tls12fast.SSLContext side gets a TLSProtocol, a stdlib one sslproto.
-    seen = {}
-
-    async def handle(reader, writer):
-        assert await reader.readline() == b"STARTTLS\n"
-        writer.write(b"GO\n")
-        await writer.drain()
-        await writer.start_tls(server_ctx(pki, ours in ("server", "both")))
-        seen["server"] = type(writer.transport)
-        line = await reader.readline()
-        writer.write(b"secret " + line)
-        await writer.drain()
-        writer.close()
-
-    async def main():
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"STARTTLS\n")
-        assert await reader.readline() == b"GO\n"
-        await writer.start_tls(client_ctx(pki, ours in ("client", "both")), server_hostname="localhost")
-        seen["client"] = type(writer.transport)
-        cipher = writer.get_extra_info("cipher")
-        writer.write(b"x\n")
-        data = await reader.read()
-        writer.close()
-        server.close()
-        await server.wait_closed()
-        return data, cipher
-
-    data, cipher = run(main())
-    assert data == b"secret x\n"
-    assert cipher[1] == "TLSv1.2"
-    for side in ("client", "server"):
-        assert (seen[side] is TLSTransport) == (ours in (side, "both")), side
-
-
 def test_start_tls_failure_raises_and_closes(pki):
     # The server's certificate does not match the name: start_tls() raises the
     # verification error and closes the transport; the server sees its handshake fail.

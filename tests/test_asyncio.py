@@ -1,5 +1,6 @@
-# tls12fast.SSLContext as `ssl=` for asyncio (start_server, open_connection, start_tls),
-# against stdlib ssl and itself; and the io.aio helpers with their handshake timeout.
+# tls12fast.SSLContext as `ssl=` for asyncio (start_server, open_connection, and start_tls
+# on asyncio's loop and on new_event_loop()), against stdlib ssl and itself; and the io.aio
+# helpers with their handshake timeout.
 import asyncio
 import ssl
 
@@ -7,6 +8,7 @@ import pytest
 
 import tls12fast
 from tls12fast.io import aio
+from tls12fast.io.aio_loop import TLSTransport
 
 from test_compat import client_ctx, server_ctx
 
@@ -43,32 +45,47 @@ def test_start_server_open_connection(pki, ours):
 
 
 @pytest.mark.interop
-def test_start_tls_upgrade(pki):
-    async def main():
-        async def handle(reader, writer):
-            await reader.readline()  # plaintext "STARTTLS\n"
-            writer.write(b"GO\n")
-            await writer.drain()
-            await writer.start_tls(server_ctx(pki, ours=False))
-            line = await reader.readline()
-            writer.write(b"secret " + line)
-            await writer.drain()
-            writer.close()
+@pytest.mark.parametrize("loop_factory", [None, aio.new_event_loop], ids=["asyncio-loop", "tls12fast-loop"])
+@pytest.mark.parametrize("ours", ["client", "server", "both"])
+def test_start_tls_upgrade(pki, ours, loop_factory):
+    # STARTTLS: a plaintext exchange, then StreamWriter.start_tls() on both sides. On
+    # new_event_loop() a tls12fast.SSLContext side gets a TLSTransport; sslproto otherwise.
+    seen = {}
 
+    async def handle(reader, writer):
+        assert await reader.readline() == b"STARTTLS\n"
+        writer.write(b"GO\n")
+        await writer.drain()
+        await writer.start_tls(server_ctx(pki, ours in ("server", "both")))
+        seen["server"] = type(writer.transport)
+        line = await reader.readline()
+        writer.write(b"secret " + line)
+        await writer.drain()
+        writer.close()
+
+    async def main():
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"STARTTLS\n")
         assert await reader.readline() == b"GO\n"
-        await writer.start_tls(client_ctx(pki), server_hostname="localhost")
+        await writer.start_tls(client_ctx(pki, ours in ("client", "both")), server_hostname="localhost")
+        seen["client"] = type(writer.transport)
+        cipher = writer.get_extra_info("cipher")
         writer.write(b"x\n")
         data = await reader.read()
         writer.close()
         server.close()
         await server.wait_closed()
-        return data
+        return data, cipher
 
-    assert asyncio.run(main()) == b"secret x\n"
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        data, cipher = runner.run(main())
+    assert data == b"secret x\n"
+    assert cipher[1] == "TLSv1.2"
+    for side in ("client", "server"):
+        ours_here = loop_factory is not None and ours in (side, "both")
+        assert (seen[side] is TLSTransport) == ours_here, side
 
 
 @pytest.mark.interop
