@@ -397,6 +397,16 @@ def _feed(conn, data: bytes) -> None:
         conn.data_to_send()  # the queued fatal alert must still be writable
 
 
+def _feed_selected(make, data: bytes) -> None:
+    """Input [selector] [as for _feed]: make(selector) builds the connection under test, whose
+    own first flight is discarded; the rest of the input goes to _feed."""
+    if len(data) < 2:
+        return
+    conn = make(data[0])
+    conn.data_to_send()
+    _feed(conn, data[1:])
+
+
 class ServerTarget(_Target):
     """A ServerConnection fed a valid ClientHello (one of several), then arbitrary bytes.
 
@@ -431,11 +441,7 @@ class ServerTarget(_Target):
         return _serve(self.config, hello)
 
     def run(self, data: bytes) -> None:
-        if len(data) < 2:
-            return
-        server = self._server(self.hellos[data[0] % len(self.hellos)])
-        server.data_to_send()
-        _feed(server, data[1:])
+        _feed_selected(lambda selector: self._server(self.hellos[selector % len(self.hellos)]), data)
 
     def seeds(self) -> list[bytes]:
         return [bytes((i, 9)) + flight for i, flight in enumerate(self.second_flights)]

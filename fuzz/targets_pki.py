@@ -258,11 +258,7 @@ class ServerClientAuthTarget(base._Target):
         return _serve_pinned(self.configs[selector & 1], self.hellos[(selector >> 1) & 1])
 
     def run(self, data: bytes) -> None:
-        if len(data) < 2:
-            return
-        server = self._server(data[0])
-        server.data_to_send()
-        base._feed(server, data[1:])
+        base._feed_selected(self._server, data)
 
     def seeds(self) -> list[bytes]:
         out = []
@@ -417,11 +413,7 @@ class ClientResumeTarget(base._Target):
         return base._client(self.config, session=self.sessions[selector & 1])
 
     def run(self, data: bytes) -> None:
-        if len(data) < 2:
-            return
-        client = self._client(data[0])
-        client.data_to_send()
-        base._feed(client, data[1:])
+        base._feed_selected(self._client, data)
 
     def seeds(self) -> list[bytes]:
         out = []
