@@ -88,6 +88,18 @@ class ExtensionType(IntEnum):
     renegotiation_info = 0xFF01
 
 
+# The extension types the handshake states look up on every hello, as plain ints: a module
+# global is one dictionary lookup, an IntEnum member several.
+EXT_SERVER_NAME = int(ExtensionType.server_name)
+EXT_EC_POINT_FORMATS = int(ExtensionType.ec_point_formats)
+EXT_ALPN = int(ExtensionType.application_layer_protocol_negotiation)
+EXT_ETM = int(ExtensionType.encrypt_then_mac)
+EXT_EMS = int(ExtensionType.extended_master_secret)
+EXT_SESSION_TICKET = int(ExtensionType.session_ticket)
+EXT_SUPPORTED_VERSIONS = int(ExtensionType.supported_versions)
+EXT_RENEGOTIATION_INFO = int(ExtensionType.renegotiation_info)
+
+
 class NamedGroup(IntEnum):
     secp256r1 = 23
     secp384r1 = 24

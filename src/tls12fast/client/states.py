@@ -26,7 +26,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .. import crypto
 from ..connection import HandshakeState, State
-from ..enums import AlertDescription, ExtensionType as ET, HandshakeType as HT, NamedGroup
+from ..enums import (
+    EXT_ALPN,
+    EXT_EC_POINT_FORMATS,
+    EXT_EMS,
+    EXT_ETM,
+    EXT_RENEGOTIATION_INFO,
+    EXT_SESSION_TICKET,
+    AlertDescription,
+    NamedGroup,
+)
+from ..enums import HandshakeType as HT
 from ..errors import (
     CertificateError,
     HandshakeFailure,
@@ -45,13 +55,6 @@ __all__ = [
 _TLS12 = 0x0303
 _EC_GROUPS = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
 _CERT_TYPE = {"RSA": 1, "ECDSA": 64}  # ClientCertificateType rsa_sign, ecdsa_sign
-# Extension types as plain ints (an IntEnum attribute lookup costs several globals').
-_RENEGOTIATION_INFO = int(ET.renegotiation_info)
-_EMS = int(ET.extended_master_secret)
-_ETM = int(ET.encrypt_then_mac)
-_EC_POINT_FORMATS = int(ET.ec_point_formats)
-_ALPN = int(ET.application_layer_protocol_negotiation)
-_SESSION_TICKET = int(ET.session_ticket)
 
 
 class _Handshake:
@@ -105,19 +108,19 @@ class ExpectServerHello(HandshakeState):
                 raise RemoteProtocolError("server sent an extension we did not offer",
                                           AlertDescription.unsupported_extension)
             exts[ext.type] = ext
-        reneg = exts.get(_RENEGOTIATION_INFO)
+        reneg = exts.get(EXT_RENEGOTIATION_INFO)
         if reneg is not None and reneg.renegotiated_connection:
             raise HandshakeFailure("non-empty renegotiation_info on an initial handshake")  # RFC 5746 §3.4
-        ems = _EMS in exts
+        ems = EXT_EMS in exts
         if config.require_extended_master_secret and not ems:
             raise HandshakeFailure("server does not support extended master secret")  # RFC 7627 §5.2
-        etm = _ETM in exts
+        etm = EXT_ETM in exts
         if etm and suite.is_aead:
             raise IllegalParameter("encrypt_then_mac with an AEAD suite")  # RFC 7366 §2
-        formats = exts.get(_EC_POINT_FORMATS)
+        formats = exts.get(EXT_EC_POINT_FORMATS)
         if formats is not None and suite.kx == "ECDHE" and 0 not in formats.formats:
             raise IllegalParameter("server does not accept uncompressed points")  # RFC 8422 §5.2
-        alpn = exts.get(_ALPN)
+        alpn = exts.get(EXT_ALPN)
         if alpn is not None:
             # RFC 7301 §3.1: exactly one protocol, one that we offered.
             if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn_protocols:
@@ -127,7 +130,7 @@ class ExpectServerHello(HandshakeState):
         conn._server_random = bytes(sh.random)
         conn._session_id = session_id = bytes(sh.session_id)
         conn._ems, conn._etm = ems, etm
-        hs.expect_ticket = _SESSION_TICKET in exts
+        hs.expect_ticket = EXT_SESSION_TICKET in exts
         transcript = conn.transcript
         transcript.start_hash(suite.prf_hash)
         offered = hs.offered

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 
-from ..enums import ExtensionType as ET
+from ..enums import EXT_EC_POINT_FORMATS, EXT_ETM
 from ..errors import DecodeError, HandshakeFailure
 from ..messages import (
     ALPNExt,
@@ -51,8 +51,6 @@ _SH_FIXED = 4 + 2 + 32 + 1 + 2 + 1  # header, version, random, empty session_id<
 _TLS12_BYTES = b"\x03\x03"
 
 _TLS12 = 0x0303
-_EC_POINT_FORMATS = int(ET.ec_point_formats)
-_ETM = int(ET.encrypt_then_mac)
 RENEGOTIATION_INFO_EMPTY = RenegotiationInfoExt(b"")  # RFC 5746 §3.6
 POINTS_UNCOMPRESSED = ECPointFormatsExt([0])  # RFC 8422 §5.2
 EMS_EXT = ExtendedMasterSecretExt()  # RFC 7627 §5.1
@@ -154,7 +152,7 @@ def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: boo
     suite = BY_CODE[state.cipher_suite]
     conn._suite = suite
     conn._ems = ems
-    conn._etm = etm = config.encrypt_then_mac and not suite.is_aead and _ETM in exts
+    conn._etm = etm = config.encrypt_then_mac and not suite.is_aead and EXT_ETM in exts
     conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
     conn._master_secret = state.master_secret
     conn._peer_chain = state.peer_chain
@@ -164,7 +162,7 @@ def send_resumed_flight(conn, ch, raw, found, alpn, secure_reneg: bool, ems: boo
         conn._cache_key = session_id  # removed again if this connection fails
     conn._server_random = server_random = os.urandom(32)
 
-    points = suite.kx == "ECDHE" and _EC_POINT_FORMATS in exts
+    points = suite.kx == "ECDHE" and EXT_EC_POINT_FORMATS in exts
     transcript = conn.transcript
     transcript.start_hash(suite.prf_hash)
     transcript.drop_buffer()  # no CertificateVerify in an abbreviated handshake

@@ -30,8 +30,19 @@ import os
 
 from .. import crypto
 from ..connection import HandshakeState, State
-from ..enums import TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV, AlertDescription
-from ..enums import ExtensionType as ET
+from ..enums import (
+    EXT_ALPN,
+    EXT_EC_POINT_FORMATS,
+    EXT_EMS,
+    EXT_ETM,
+    EXT_RENEGOTIATION_INFO,
+    EXT_SERVER_NAME,
+    EXT_SESSION_TICKET,
+    EXT_SUPPORTED_VERSIONS,
+    TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    TLS_FALLBACK_SCSV,
+    AlertDescription,
+)
 from ..enums import HandshakeType as HT
 from ..errors import (
     CertificateError,
@@ -69,15 +80,6 @@ __all__ = [
 
 _TLS12 = 0x0303
 _CERT_TYPES = [1, 64]  # rsa_sign, ecdsa_sign (RFC 5246 §7.4.4, RFC 8422 §5.5)
-# Extension types as plain ints (an IntEnum attribute lookup costs several globals').
-_SUPPORTED_VERSIONS = int(ET.supported_versions)
-_ALPN = int(ET.application_layer_protocol_negotiation)
-_RENEGOTIATION_INFO = int(ET.renegotiation_info)
-_SERVER_NAME = int(ET.server_name)
-_EMS = int(ET.extended_master_secret)
-_SESSION_TICKET = int(ET.session_ticket)
-_ETM = int(ET.encrypt_then_mac)
-_EC_POINT_FORMATS = int(ET.ec_point_formats)
 _SNI_ACK = ServerNameExt([])  # RFC 6066 §3 (shared read-only, see resume.py)
 
 
@@ -106,7 +108,7 @@ def extensions_by_type(extensions) -> dict:
 
 def _check_version(hello, exts) -> None:
     """Apply the version rules (TLS 1.2 must be offered; RFC 7507 fallback check)."""
-    versions = exts.get(_SUPPORTED_VERSIONS)
+    versions = exts.get(EXT_SUPPORTED_VERSIONS)
     if versions is not None:
         if _TLS12 not in versions.versions:
             raise ProtocolVersionError("client does not offer TLS 1.2")
@@ -119,7 +121,7 @@ def _check_version(hello, exts) -> None:
 
 
 def _choose_alpn(config, exts) -> bytes | None:
-    ext = exts.get(_ALPN)
+    ext = exts.get(EXT_ALPN)
     if ext is None or not config.alpn_protocols:
         return None
     for proto in config.alpn_protocols:  # RFC 7301 §3.2: the server's preference wins
@@ -142,16 +144,16 @@ class ExpectClientHello(State):
             raise IllegalParameter("client does not offer null compression")
         conn._records.reader.legacy_version_ok = False
         conn._client_random = bytes(ch.random)
-        reneg = exts.get(_RENEGOTIATION_INFO)
+        reneg = exts.get(EXT_RENEGOTIATION_INFO)
         if reneg is not None and reneg.renegotiated_connection:
             raise HandshakeFailure("non-empty renegotiation_info on an initial handshake")  # RFC 5746 §3.6
         secure_reneg = reneg is not None or TLS_EMPTY_RENEGOTIATION_INFO_SCSV in ch.cipher_suites
-        sni = exts.get(_SERVER_NAME)
+        sni = exts.get(EXT_SERVER_NAME)
         conn._server_name = sni.host_name if sni is not None else None
-        ems = _EMS in exts
+        ems = EXT_EMS in exts
         if config.require_extended_master_secret and not ems:
             raise HandshakeFailure("client does not offer extended master secret")  # RFC 7627 §5.2
-        ticket_ext = exts.get(_SESSION_TICKET) if config.tickets is not None else None
+        ticket_ext = exts.get(EXT_SESSION_TICKET) if config.tickets is not None else None
         found = find_session(conn, ch, ticket_ext, ems)
         alpn = _choose_alpn(config, exts)
         if found is not None:
@@ -161,7 +163,7 @@ class ExpectClientHello(State):
         suite = choice.suite
         conn._suite = suite
         conn._ems = ems
-        conn._etm = config.encrypt_then_mac and not suite.is_aead and _ETM in exts
+        conn._etm = config.encrypt_then_mac and not suite.is_aead and EXT_ETM in exts
         conn._alpn = alpn.decode("utf-8", "replace") if alpn is not None else None
         issue_ticket = ticket_ext is not None
         hs = _Handshake(ch, choice, issue_ticket=issue_ticket)
@@ -174,7 +176,7 @@ class ExpectClientHello(State):
             extensions.append(RENEGOTIATION_INFO_EMPTY)
         if choice.sni_matched:
             extensions.append(_SNI_ACK)
-        if suite.kx == "ECDHE" and _EC_POINT_FORMATS in exts:
+        if suite.kx == "ECDHE" and EXT_EC_POINT_FORMATS in exts:
             extensions.append(POINTS_UNCOMPRESSED)
         if alpn is not None:
             extensions.append(ALPNExt([alpn]))
