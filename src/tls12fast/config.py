@@ -8,11 +8,12 @@
 # (a KeyLogWriter or None), `.backend` (the twins from _speedups) and the trust anchors.
 # Names are IANA names throughout (RFC 8447 registries).
 #
-# Precomputed for the connections (never set by users): `_twins` (backend, prf function,
-# codec module, record module; what a connection would otherwise look up through the
-# backend on every construction), `_limits` (the max_* values in connection.py's order;
-# configs are not changed after construction) and `suite_codes` (the wire codes of
-# `.suites`, set together with it by the `suites` property).
+# Precomputed for the connections (never set by users): `_twins` (connection_twins():
+# backend, prf function, codec module, record module, KeyedPrf; what a connection would
+# otherwise look up through the backend on every construction), `_limits` (the max_*
+# values in connection.py's order; configs are not changed after construction) and
+# `suite_codes` (the wire codes of `.suites`, set together with it by the `suites`
+# property).
 #
 # DoS limits (the `max_*` keyword-only options, checked by connection.py/record_layer.py;
 # each violation is a fatal alert, docs/side-channels.md and the class docstrings list
@@ -25,6 +26,7 @@ import time
 import warnings
 
 from . import _speedups
+from .connection import connection_twins
 from .enums import NamedGroup, SignatureScheme
 from .errors import ConfigurationError
 from .suites import DEFAULT_SIGNATURE_SCHEMES, resolve_groups, resolve_suites
@@ -143,8 +145,7 @@ class _Common:
         self.tracer = _callable_or_none("tracer", tracer)
         self.clock = _callable_or_none("clock", clock) or time.time
         self.backend = _speedups.backend(backend)
-        self._twins = (self.backend, self.backend.prf.prf, self.backend.codec,
-                       self.backend.record, self.backend.prf.KeyedPrf)
+        self._twins = connection_twins(self)
         self.keylog = _keylog(keylog)
 
     @property
