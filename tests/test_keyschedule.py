@@ -41,6 +41,22 @@ def test_key_block_seed_is_server_then_client(twin):
     assert block != prf(MS, b"key expansion", CR + SR, 104)
 
 
+@pytest.mark.parametrize("hash_name", ["sha256", "sha384"])
+def test_keyed_forms_match_the_unkeyed_ones(twin, hash_name):
+    # The engine keys the PRF with the master secret once (KeyedPrf) and calls these.
+    prf, keyed = twin.prf.prf, twin.prf.KeyedPrf(MS, hash_name)
+    assert ks.keyed_key_block(keyed, CR, SR, 104) == ks.key_block(prf, hash_name, MS, CR, SR, 104)
+    for sender_is_client in (True, False):
+        assert ks.keyed_verify_data(keyed, sender_is_client, bytes(48)) == ks.verify_data(
+            prf, hash_name, MS, sender_is_client, bytes(48))
+
+
+def test_key_block_offsets_split_in_rfc_order():
+    length, *offsets = ks.key_block_offsets(20, 16, 4)
+    assert length == 80 and offsets == [0, 20, 40, 56, 72, 76, 80]
+    assert ks.key_block_offsets(0, 16, 4) == (40, 0, 0, 0, 16, 32, 36, 40)  # AEAD: no MAC keys
+
+
 def test_split_key_block_rfc_order():
     block = bytes(range(2 * (20 + 16 + 4)))
     km = ks.split_key_block(block, 20, 16, 4)

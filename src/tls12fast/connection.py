@@ -550,16 +550,14 @@ class Connection:
         layout = self._records.key_block_layout(suite)
         # The master secret keys the PRF once for the key block and both Finished.
         self._master_prf = master_prf = self._keyed_prf(self._master_secret, suite.prf_hash)
-        # RFC 5246 §6.3: key_block = PRF(master_secret, "key expansion",
-        # server_random + client_random), split into MAC keys, write keys, IVs.
-        block = master_prf(b"key expansion", self._server_random + self._client_random, layout[0])
+        block = keyschedule.keyed_key_block(master_prf, self._client_random, self._server_random,
+                                            layout[0])
         self._records.install_key_block(suite, block, layout, self._etm)
 
     def verify_data(self, from_client: bool) -> bytes:
         """Finished.verify_data over the transcript so far (RFC 5246 §7.4.9)."""
-        # verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]
-        return self._master_prf(b"client finished" if from_client else b"server finished",
-                                self.transcript.current_hash(), 12)
+        return keyschedule.keyed_verify_data(self._master_prf, from_client,
+                                             self.transcript.current_hash())
 
     def check_finished(self, msg, raw, from_client: bool) -> None:
         """Check the peer's Finished in constant time, then add it to the transcript.

@@ -9,9 +9,12 @@
 #   master_secret ------label/randoms[+context]------------> exported keys   (RFC 5705 §4)
 # The PRF is passed in (the `prf` function of either twin, e.g. backend.prf.prf) so the
 # schedule runs unchanged on the compiled and the pure twin. `hash` is the suite's PRF
-# hash ("sha256" or "sha384", RFC 5246 §5 / RFC 5288 §3).
+# hash ("sha256" or "sha384", RFC 5246 §5 / RFC 5288 §3). The engine keys the PRF with
+# the master secret once per handshake (a twin's KeyedPrf) and calls keyed_key_block() and
+# keyed_verify_data(); key_block() and verify_data() are the same with an unkeyed PRF.
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, NamedTuple
 
 from .errors import ConfigurationError
@@ -21,8 +24,11 @@ __all__ = [
     "master_secret",
     "extended_master_secret",
     "key_block",
+    "keyed_key_block",
+    "key_block_offsets",
     "split_key_block",
     "verify_data",
+    "keyed_verify_data",
     "export_keying_material",
     "MASTER_SECRET_LENGTH",
     "VERIFY_DATA_LENGTH",
@@ -111,8 +117,26 @@ def key_block(prf: PRF, hash: str, master_secret: bytes, client_random: bytes,
     Returns:
         `length` bytes of key block.
     """
-    return prf(master_secret, b"key expansion", bytes(server_random) + bytes(client_random),
-               length, hash)
+    return keyed_key_block(partial(prf, master_secret, hash=hash), client_random, server_random,
+                           length)
+
+
+def keyed_key_block(master_prf: PRF, client_random: bytes, server_random: bytes,
+                    length: int) -> bytes:
+    """key_block() with `master_prf(label, seed, length)`, the PRF keyed with the master
+    secret (a twin's KeyedPrf)."""
+    return master_prf(b"key expansion", bytes(server_random) + bytes(client_random), length)
+
+
+def key_block_offsets(mac_len: int, key_len: int, iv_len: int) -> tuple:
+    """(key block length, then the 7 offsets that split it) for a suite's lengths.
+
+    RFC 5246 §6.3 order: block[o[1]:o[2]] is client_write_MAC_key, then server_write_MAC_key,
+    client_write_key, server_write_key, client_write_IV, server_write_IV (o = the result).
+    """
+    b = 2 * mac_len
+    d = b + 2 * key_len
+    return (d + 2 * iv_len, 0, mac_len, b, b + key_len, d, d + iv_len, d + 2 * iv_len)
 
 
 def split_key_block(block: bytes, mac_len: int, key_len: int, iv_len: int) -> KeyMaterial:
@@ -137,12 +161,8 @@ def split_key_block(block: bytes, mac_len: int, key_len: int, iv_len: int) -> Ke
     if len(block) < needed:
         raise ConfigurationError(f"key block has {len(block)} bytes, suite needs {needed}")
     block = bytes(block)  # no copy when it already is bytes (the PRF's output)
-    a = mac_len
-    b = a + mac_len
-    c = b + key_len
-    d = c + key_len
-    e = d + iv_len
-    return KeyMaterial(block[:a], block[a:b], block[b:c], block[c:d], block[d:e], block[e:needed])
+    _, o, a, b, c, d, e, f = key_block_offsets(mac_len, key_len, iv_len)
+    return KeyMaterial(block[o:a], block[a:b], block[b:c], block[c:d], block[d:e], block[e:f])
 
 
 def verify_data(prf: PRF, hash: str, master_secret: bytes, sender_is_client: bool,
@@ -161,8 +181,14 @@ def verify_data(prf: PRF, hash: str, master_secret: bytes, sender_is_client: boo
     Returns:
         The 12-byte verify_data.
     """
+    return keyed_verify_data(partial(prf, master_secret, hash=hash), sender_is_client, handshake_hash)
+
+
+def keyed_verify_data(master_prf: PRF, sender_is_client: bool, handshake_hash: bytes) -> bytes:
+    """verify_data() with `master_prf(label, seed, length)`, the PRF keyed with the master
+    secret (a twin's KeyedPrf)."""
     label = b"client finished" if sender_is_client else b"server finished"
-    return prf(master_secret, label, handshake_hash, VERIFY_DATA_LENGTH, hash)
+    return master_prf(label, handshake_hash, VERIFY_DATA_LENGTH)
 
 
 def export_keying_material(prf: PRF, hash: str, master_secret: bytes, client_random: bytes,

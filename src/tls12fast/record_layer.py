@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .enums import ContentType
 from .errors import UnexpectedMessage
+from .keyschedule import key_block_offsets
 
 __all__ = ["RecordLayer"]
 
@@ -81,18 +82,11 @@ class RecordLayer:
 
     @staticmethod
     def key_block_layout(suite) -> tuple:
-        """(key block length, then the 7 offsets splitting it) for `suite`, cached per suite.
-
-        RFC 5246 §6.3: client_write_MAC_key, server_write_MAC_key, client_write_key,
-        server_write_key, client_write_IV, server_write_IV, in that order.
-        """
+        """keyschedule.key_block_offsets() for `suite`, cached per suite."""
         layout = _LAYOUTS.get(suite.code)
         if layout is None:
-            mac, key, iv = suite.mac_len, suite.key_len, suite.iv_len
-            b = 2 * mac
-            d = b + 2 * key
-            layout = _LAYOUTS[suite.code] = (suite.key_block_len, 0, mac, b, b + key, d,
-                                             d + iv, d + 2 * iv)
+            layout = _LAYOUTS[suite.code] = key_block_offsets(suite.mac_len, suite.key_len,
+                                                              suite.iv_len)
         return layout
 
     def install_key_block(self, suite, block: bytes, layout: tuple,
