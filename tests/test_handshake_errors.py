@@ -251,7 +251,7 @@ def test_bad_certificate_verify(pki, twin):
 
 def test_hello_request_refused(pki, twin):
     pair = handshake(pki, twin)
-    pair.server._records.write(22, b"\x00\x00\x00\x00")  # HelloRequest under the traffic keys
+    pair.server._records.writer.write(22, b"\x00\x00\x00\x00")  # HelloRequest under the traffic keys
     pair.client_events.clear()
     pair.server_events.clear()
     pair.pump()
@@ -261,7 +261,7 @@ def test_hello_request_refused(pki, twin):
     pair.pump()
     assert pair.server_events[-1] == t.ApplicationData(b"still here")
     # Asking again is fatal.
-    pair.server._records.write(22, b"\x00\x00\x00\x00")
+    pair.server._records.writer.write(22, b"\x00\x00\x00\x00")
     with pytest.raises(t.NoRenegotiation) as info:
         pair.pump()
     assert info.value.alert == AD.no_renegotiation and pair.client.closed
@@ -273,7 +273,7 @@ def test_second_client_hello_refused(pki, twin):
     pair = handshake(pki, twin)
     hello = pair.client._state  # ExpectTraffic; build a fresh hello from a new client
     fresh = make_pair(pki, twin).client._state.hs.hello
-    pair.client._records.write(22, twin.codec.encode_handshake(fresh))
+    pair.client._records.writer.write(22, twin.codec.encode_handshake(fresh))
     pair.client_events.clear()
     pair.pump()
     assert pair.client_events == [t.AlertReceived(1, AD.no_renegotiation)]

@@ -250,7 +250,7 @@ def test_chain_length_checked_before_parsing(pki, twin):
 def _protected(conn, content_type: int, payload: bytes) -> bytes:
     """One record sealed with conn's current write keys (private hook: the public API
     never sends empty records or arbitrary warning alerts)."""
-    conn._records.write(content_type, payload)
+    conn._records.writer.write(content_type, payload)
     return conn.data_to_send()
 
 

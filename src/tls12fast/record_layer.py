@@ -132,7 +132,3 @@ class RecordLayer:
             raise UnexpectedMessage("ChangeCipherSpec before keys were established")
         self.reader.protection = self._pending_read
         self._pending_read = None
-
-    def write(self, content_type: int, data) -> None:
-        """Fragment, protect and queue `data`."""
-        self.writer.write(content_type, data)
