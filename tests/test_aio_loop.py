@@ -368,38 +368,3 @@ def test_response_and_close_notify_leave_in_one_write(pki):
     assert len(raw_writes) == 1
     records = raw_writes[0]
     assert records[0] == 23 and records[-31] == 21  # application data first, the alert last
-
-
-def test_start_tls_failure_raises_and_closes(pki):
-    # The server's certificate does not match the name: start_tls() raises the
-    # verification error and closes the transport; the server sees its handshake fail.
-    failures = []
-
-    async def handle(reader, writer):
-        await reader.readline()
-        writer.write(b"GO\n")
-        await writer.drain()
-        try:
-            await writer.start_tls(server_ctx(pki))
-        except (ssl.SSLError, ConnectionError) as exc:
-            failures.append(exc)
-        writer.close()
-
-    async def main():
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"STARTTLS\n")
-        await reader.readline()
-        with pytest.raises(ssl.SSLCertVerificationError):
-            await writer.start_tls(client_ctx(pki), server_hostname="wrong.example")
-        assert writer.transport.is_closing()
-        for _ in range(100):  # the server's start_tls() fails once our alert arrives
-            if failures:
-                break
-            await asyncio.sleep(0.01)
-        server.close()
-        await server.wait_closed()
-
-    run(main())
-    assert len(failures) == 1

@@ -44,8 +44,27 @@ def test_start_server_open_connection(pki, ours):
     assert isinstance(obj, tls12fast.SSLObject) == (ours != "server")
 
 
+LOOPS = pytest.mark.parametrize("loop_factory", [None, aio.new_event_loop], ids=["asyncio-loop", "tls12fast-loop"])
+
+
+async def _agree_on_starttls(reader, writer):
+    """Server side of the plaintext prelude: read STARTTLS, answer GO."""
+    assert await reader.readline() == b"STARTTLS\n"
+    writer.write(b"GO\n")
+    await writer.drain()
+
+
+async def _starttls_client(handle):
+    """A plaintext server running `handle`, and a client past the STARTTLS prelude."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+    writer.write(b"STARTTLS\n")
+    assert await reader.readline() == b"GO\n"
+    return server, reader, writer
+
+
 @pytest.mark.interop
-@pytest.mark.parametrize("loop_factory", [None, aio.new_event_loop], ids=["asyncio-loop", "tls12fast-loop"])
+@LOOPS
 @pytest.mark.parametrize("ours", ["client", "server", "both"])
 def test_start_tls_upgrade(pki, ours, loop_factory):
     # STARTTLS: a plaintext exchange, then StreamWriter.start_tls() on both sides. On
@@ -53,9 +72,7 @@ def test_start_tls_upgrade(pki, ours, loop_factory):
     seen = {}
 
     async def handle(reader, writer):
-        assert await reader.readline() == b"STARTTLS\n"
-        writer.write(b"GO\n")
-        await writer.drain()
+        await _agree_on_starttls(reader, writer)
         await writer.start_tls(server_ctx(pki, ours in ("server", "both")))
         seen["server"] = type(writer.transport)
         line = await reader.readline()
@@ -64,11 +81,7 @@ def test_start_tls_upgrade(pki, ours, loop_factory):
         writer.close()
 
     async def main():
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"STARTTLS\n")
-        assert await reader.readline() == b"GO\n"
+        server, reader, writer = await _starttls_client(handle)
         await writer.start_tls(client_ctx(pki, ours in ("client", "both")), server_hostname="localhost")
         seen["client"] = type(writer.transport)
         cipher = writer.get_extra_info("cipher")
@@ -88,8 +101,39 @@ def test_start_tls_upgrade(pki, ours, loop_factory):
         assert (seen[side] is TLSTransport) == ours_here, side
 
 
+@LOOPS
+def test_start_tls_failure_raises_and_closes(pki, loop_factory):
+    # The server's certificate does not match the name: start_tls() raises the
+    # verification error and closes the transport; the server sees its handshake fail.
+    failures = []
+
+    async def handle(reader, writer):
+        await _agree_on_starttls(reader, writer)
+        try:
+            await writer.start_tls(server_ctx(pki))
+        except (ssl.SSLError, ConnectionError) as exc:
+            failures.append(exc)
+        writer.close()
+
+    async def main():
+        server, reader, writer = await _starttls_client(handle)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await writer.start_tls(client_ctx(pki), server_hostname="wrong.example")
+        assert writer.transport.is_closing()
+        for _ in range(100):  # the server's start_tls() fails once our alert arrives
+            if failures:
+                break
+            await asyncio.sleep(0.01)
+        server.close()
+        await server.wait_closed()
+
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(main())
+    assert len(failures) == 1
+
+
 @pytest.mark.interop
-@pytest.mark.parametrize("loop_factory", [None, aio.new_event_loop], ids=["asyncio-loop", "tls12fast-loop"])
+@LOOPS
 def test_asyncio_untrusted_raises_cert_error(pki, loop_factory):
     async def main():
         sctx = tls12fast.SSLContext(tls12fast.PROTOCOL_TLS_SERVER)
